@@ -1,0 +1,116 @@
+"""A course on disk: nbgrader's folders, plus the hidden reference and checks of each assignment."""
+import importlib
+import os
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import nbformat
+
+from . import notebook
+from .execution import Limits
+from .judge import Check
+
+
+class CourseError(RuntimeError):
+    """The course folder or an assignment in it is missing or inconsistent."""
+
+
+def find_root(start=None):
+    """The folder holding nbgrader_config.py: $AUTOGRADER_COURSE, or the nearest one above `start`."""
+    if os.environ.get("AUTOGRADER_COURSE"):
+        return Path(os.environ["AUTOGRADER_COURSE"]).resolve()
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "nbgrader_config.py").is_file():
+            return folder
+    raise CourseError(f"no nbgrader_config.py in {here} or above: run this inside a course folder "
+                      "or set AUTOGRADER_COURSE")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment: its nbgrader source and release, its reference and its checks."""
+
+    id: str
+    root: Path
+
+    @property
+    def notebook_id(self):
+        return self.id
+
+    @property
+    def source_notebook_path(self):
+        return self.root / "assignments" / self.id / f"{self.id}.ipynb"
+
+    @property
+    def release_dir(self):
+        return self.root / "release" / self.id
+
+    @property
+    def release_notebook_path(self):
+        return self.release_dir / f"{self.id}.ipynb"
+
+    @cached_property
+    def source_notebook(self):
+        return nbformat.read(self.source_notebook_path, as_version=4)
+
+    @cached_property
+    def settings(self):
+        """Per-assignment settings, kept in the source notebook's metadata under `autograder`."""
+        return dict(self.source_notebook.metadata.get("autograder", {}))
+
+    @property
+    def limits(self):
+        return Limits(**self.settings.get("limits", {}))
+
+    @property
+    def forbidden(self):
+        return tuple(self.settings.get("forbidden", ()))
+
+    @cached_property
+    def functions(self):
+        """The graded functions, one per solution cell, in notebook order."""
+        return list(notebook.solution_cells(self.source_notebook))
+
+    @cached_property
+    def reference(self):
+        return self._import(self.id)
+
+    @cached_property
+    def checks(self):
+        module = self._import(f"{self.id}_checks")
+        checks = [value for value in vars(module).values() if isinstance(value, Check)]
+        self._validate(checks)
+        return checks
+
+    def _import(self, name):
+        if str(self.root) not in sys.path:
+            sys.path.insert(0, str(self.root))
+        return importlib.import_module(f"reference.{name}")
+
+    def _validate(self, checks):
+        """The checks must add up to each grade cell's points and name real functions."""
+        points = notebook.grade_cell_points(self.source_notebook)
+        for grade_id, cell_points in points.items():
+            total = sum(c.points for c in checks if c.grade_id == grade_id)
+            if abs(total - cell_points) > 1e-9:
+                raise CourseError(f"{self.id}: checks of {grade_id} add up to {total:g} points, "
+                                  f"the notebook gives it {cell_points:g}")
+        for item in checks:
+            if item.grade_id not in points or not set(item.functions) <= set(self.functions):
+                raise CourseError(f"{self.id}: check {item.name} names an unknown grade cell or function")
+
+
+def assignment_ids(root):
+    return sorted(p.name for p in (root / "assignments").iterdir()
+                  if (p / f"{p.name}.ipynb").is_file())
+
+
+def load(root, assignment_id):
+    """The assignment `assignment_id` of the course at `root`, or CourseError."""
+    if assignment_id not in assignment_ids(root):
+        raise CourseError(f"no assignment '{assignment_id}' in {root / 'assignments'} "
+                          f"(known: {', '.join(assignment_ids(root)) or 'none'})")
+    return Assignment(assignment_id, root)

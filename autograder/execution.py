@@ -1,0 +1,197 @@
+"""Run a student notebook in its own kernel and collect witness data from it.
+
+This is the only module that talks to the student's process. The judge sees a
+`KernelSession` with two operations, `run_notebook()` and `probe(code, inputs)`;
+a sandboxed launcher can replace `LocalKernel` without touching the judge.
+"""
+import inspect
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from . import harness, wire
+
+RECOVERY_TIMEOUT = 10
+
+
+class SessionBroken(RuntimeError):
+    """The kernel died or stopped answering; nothing more can run in it."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+class ProbeTimeout(RuntimeError):
+    """A probe ran past its time limit (the kernel was interrupted and still answers)."""
+
+
+@dataclass
+class Limits:
+    """Wall-clock limits in seconds, per cell (and probe) and for the whole notebook."""
+
+    cell_timeout: float = 60
+    notebook_timeout: float = 300
+
+
+@dataclass
+class CellFailure:
+    """A notebook cell that raised or timed out while the notebook ran."""
+
+    grade_id: str  # nbgrader's id of the cell, or None
+    kind: str  # "error", "timeout" or a broken session's status
+    message: str
+
+
+@dataclass
+class NotebookRun:
+    failures: list = field(default_factory=list)
+
+
+def _boot_source():
+    return (
+        "def __autograder_boot():\n"
+        "    import types\n"
+        "    from IPython.display import display\n"
+        "    wire = types.ModuleType('autograder_wire')\n"
+        f"    exec({inspect.getsource(wire)!r}, wire.__dict__)\n"
+        "    harness = {}\n"
+        f"    exec({inspect.getsource(harness)!r}, harness)\n"
+        "    return harness['make_runner'](wire, globals(), display)\n"
+        "__autograder_run = __autograder_boot()\n"
+        "del __autograder_boot\n"
+    )
+
+
+def _grade_id(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _error_text(outputs):
+    for output in outputs:
+        if output.get("output_type") == "error":
+            return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"[:500]
+    return None
+
+
+class KernelSession:
+    """One live kernel running one submission's notebook."""
+
+    def __init__(self, client, limits):
+        self._client = client
+        self._limits = limits
+        self._deadline = time.monotonic() + limits.notebook_timeout
+        self._booted = False
+        self.broken = None
+
+    def _execute(self, cell, index):
+        """Execute one cell within the per-cell and remaining notebook time."""
+        if self.broken:
+            raise self.broken
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            self.broken = SessionBroken("timeout", "the notebook ran past its "
+                                        f"{self._limits.notebook_timeout:g} s limit")
+            raise self.broken
+        self._client.timeout = max(1, int(min(self._limits.cell_timeout, remaining)))
+        try:
+            self._client.execute_cell(cell, index)
+        except DeadKernelError:
+            self.broken = SessionBroken("kernel-died", "the kernel died (the process exited or crashed)")
+            raise self.broken from None
+        except CellTimeoutError:
+            self._recover()
+            raise
+
+    def _execute_extra(self, cell):
+        """Execute a grader-made cell after the notebook's own (nbclient indexes cells in nb)."""
+        cells = self._client.nb.cells
+        cells.append(cell)
+        try:
+            self._execute(cell, len(cells) - 1)
+        finally:
+            cells.pop()
+
+    def _recover(self):
+        """Interrupt a timed-out kernel; if it does not answer again, the session is broken."""
+        self._client.km.interrupt_kernel()
+        self._client.timeout = RECOVERY_TIMEOUT
+        cells = self._client.nb.cells
+        cells.append(nbformat.v4.new_code_cell("pass"))
+        try:
+            self._client.execute_cell(cells[-1], len(cells) - 1)
+        except (CellTimeoutError, DeadKernelError):
+            self.broken = SessionBroken("timeout", "the kernel stopped answering after a time limit")
+        finally:
+            cells.pop()
+
+    def run_notebook(self, skip=lambda cell: False):
+        """Run every code cell not skipped; cell errors are recorded, not raised."""
+        run = NotebookRun()
+        for index, cell in enumerate(self._client.nb.cells):
+            if cell.cell_type != "code" or skip(cell):
+                continue
+            grade_id = _grade_id(cell)
+            label = f"cell '{grade_id}'" if grade_id else f"cell {index + 1}"
+            try:
+                self._execute(cell, index)
+            except CellTimeoutError:
+                run.failures.append(CellFailure(grade_id, "timeout", f"{label} ran past "
+                                                f"{self._limits.cell_timeout:g} s"))
+                continue
+            except SessionBroken as broken:
+                run.failures.append(CellFailure(grade_id, broken.status, f"{label}: {broken}"))
+                break
+            error = _error_text(cell.get("outputs", []))
+            if error:
+                run.failures.append(CellFailure(grade_id, "error", f"{label} raised {error}"))
+        return run
+
+    def probe(self, code, inputs):
+        """Run grader code with `inputs` bound; return the decoded witness dict."""
+        if not self._booted:
+            self._execute_extra(nbformat.v4.new_code_cell(_boot_source()))
+            self._booted = True
+        call = f"__autograder_run({code!r}, {wire.encode(inputs)!r})"
+        cell = nbformat.v4.new_code_cell(call)
+        try:
+            self._execute_extra(cell)
+        except CellTimeoutError:
+            raise ProbeTimeout(f"ran past {self._limits.cell_timeout:g} s") from None
+        texts = [out["data"][harness.WITNESS_MIME] for out in cell.outputs
+                 if out.get("output_type") == "display_data" and harness.WITNESS_MIME in out.get("data", {})]
+        if not texts:
+            raise wire.WireError(_error_text(cell.outputs) or "the probe produced no output")
+        witness = wire.decode(texts[-1])
+        if not isinstance(witness, dict):
+            raise wire.WireError("the probe output is not a record")
+        return witness
+
+
+class LocalKernel:
+    """Starts a plain local Jupyter kernel: no isolation beyond a separate process."""
+
+    kernel_name = "python3"
+
+    def __init__(self, limits=None):
+        self.limits = limits or Limits()
+
+    def environment(self):
+        keep = ("PATH", "HOME", "LANG", "LC_ALL", "VIRTUAL_ENV", "TMPDIR")
+        env = {name: os.environ[name] for name in keep if name in os.environ}
+        env["MPLBACKEND"] = "agg"
+        return env
+
+    @contextmanager
+    def open(self, nb, workdir):
+        """Start a kernel in `workdir` for `nb` and yield its KernelSession; always shut it down."""
+        client = NotebookClient(nb, kernel_name=self.kernel_name, allow_errors=True,
+                                interrupt_on_timeout=False, record_timing=False,
+                                resources={"metadata": {"path": str(workdir)}})
+        with client.setup_kernel(env=self.environment()):
+            yield KernelSession(client, self.limits)

@@ -1,0 +1,25 @@
+"""The nbgrader gradebook stays the record: the assignment's cells, then each student's scores."""
+import tempfile
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+
+from . import release
+
+
+def prepare(assignment, db_url):
+    """Make sure the gradebook knows the assignment's current notebook, cells and checksums."""
+    with tempfile.TemporaryDirectory() as scratch:
+        release.generate(assignment, Path(scratch), db_url)
+
+
+def record(db_url, assignment, student_id, scores):
+    """Store each grade cell's autograded score for `student_id` (creating the student if new)."""
+    with Gradebook(db_url) as gb:
+        gb.update_or_create_student(student_id)
+        gb.update_or_create_submission(assignment.id, student_id)
+        for grade_id, score in scores.items():
+            grade = gb.find_grade(grade_id, assignment.notebook_id, assignment.id, student_id)
+            grade.auto_score = score
+            grade.needs_manual_grade = False
+        gb.db.commit()

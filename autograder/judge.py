@@ -1,0 +1,186 @@
+"""The judge: runs an assignment's checks in the grader's own process.
+
+A check is plain Python written like a test. It asks the student's kernel for
+raw outputs through `Student` and decides here, against the reference, with
+the helpers below. Nothing the student's process says is believed except as data.
+"""
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from .execution import ProbeTimeout, SessionBroken
+from .wire import Opaque, WireError
+
+TINY = 1e-300
+
+
+class Fail(AssertionError):
+    """The student's output is wrong; the message says how, never what was expected."""
+
+
+class StudentError(Exception):
+    """The student's code raised while a probe ran."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """A graded check worth `points` of the nbgrader grade cell `grade_id`."""
+
+    name: str
+    grade_id: str
+    functions: tuple
+    points: float
+    run: object  # run(student, rng) -> None; raises Fail when the output is wrong
+
+
+def check(grade_id, points, functions):
+    """Decorator turning `def name(student, rng)` into a Check of a checks module."""
+    def register(run):
+        return Check(run.__name__, grade_id, tuple(functions), points, run)
+    return register
+
+
+@dataclass
+class CheckResult:
+    name: str
+    grade_id: str
+    functions: list
+    points: float
+    max_points: float
+    message: str
+
+    def as_dict(self):
+        return {"name": self.name, "grade_id": self.grade_id, "functions": self.functions, "points": self.points,
+                "max_points": self.max_points, "message": self.message}
+
+
+def _same(before, after):
+    if isinstance(before, np.ndarray):
+        return isinstance(after, np.ndarray) and before.shape == after.shape and \
+            np.array_equal(before, after, equal_nan=before.dtype.kind == "f")
+    if isinstance(before, dict):
+        return isinstance(after, dict) and before.keys() == after.keys() and \
+            all(_same(before[key], after[key]) for key in before)
+    if isinstance(before, (list, tuple)):
+        return isinstance(after, (list, tuple)) and len(before) == len(after) and \
+            all(_same(b, a) for b, a in zip(before, after))
+    return type(before) is type(after) and before == after
+
+
+class Student:
+    """The student's functions, reached only through probes in their kernel."""
+
+    def __init__(self, session):
+        self._session = session
+
+    def run(self, code, **inputs):
+        """Run probe `code` (which sets `result`) with `inputs` bound; return the raw result.
+
+        Inputs must come back unchanged: NumPy parts must not mutate their arguments.
+        """
+        witness = self._session.probe(code, inputs)
+        if "error" in witness:
+            error = witness["error"]
+            raise StudentError(f"raised {error.get('type')}: {error.get('message')}")
+        after = witness.get("inputs_after", {})
+        for name, before in inputs.items():
+            if not _same(before, after.get(name) if isinstance(after, dict) else None):
+                raise Fail(f"modified its input `{name}`")
+        return witness.get("result")
+
+    def call(self, function, *args):
+        """Call one student function on `args`; return its raw result."""
+        try:
+            return self.run(f"result = {function}(*args)", args=list(args))
+        except Fail as failure:
+            raise Fail(f"{function} {failure}") from None
+        except StudentError as error:
+            raise StudentError(f"{function} {error}") from None
+
+
+def as_array(value, what, shape=None):
+    """The student's value as a float64 array, or Fail naming what is wrong with it."""
+    if isinstance(value, Opaque) or isinstance(value, (dict, str)) or value is None:
+        raise Fail(f"{what} is a {type(value).__name__ if not isinstance(value, Opaque) else value.type_name}, "
+                   "not an array of numbers")
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise Fail(f"{what} is not an array of numbers") from None
+    if shape is not None and array.shape != tuple(shape):
+        raise Fail(f"{what} has shape {array.shape}, expected {tuple(shape)}")
+    return array
+
+
+def as_float(value, what):
+    """The student's value as a Python float, or Fail."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        array = as_array(value, what)
+        if array.size != 1:
+            raise Fail(f"{what} has shape {array.shape}, expected a scalar")
+        return float(array.reshape(()))
+    return float(value)
+
+
+def rel_error(got, expected):
+    """‖got − expected‖ / max(‖got‖, ‖expected‖, tiny), as in CS231n gradient checks."""
+    got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
+    scale = max(np.linalg.norm(got), np.linalg.norm(expected), TINY)
+    return float(np.linalg.norm(got - expected) / scale)
+
+
+def expect_close(got, expected, what, tol=1e-7):
+    """Fail unless `got` matches `expected` in shape and to relative error `tol`."""
+    expected = np.asarray(expected, dtype=np.float64)
+    got = as_array(got, what, expected.shape)
+    if not np.all(np.isfinite(got)):
+        raise Fail(f"{what} contains NaN or infinity")
+    error = rel_error(got, expected)
+    if not error <= tol:
+        raise Fail(f"{what}: relative error {error:.1e} exceeds {tol:.0e}")
+
+
+def expect_keys(got, keys, what):
+    """Fail unless `got` is a dict with exactly `keys`."""
+    if not isinstance(got, dict) or set(got) != set(keys):
+        found = sorted(got) if isinstance(got, dict) else type(got).__name__
+        raise Fail(f"{what} should be a dict with keys {sorted(keys)}, got {found}")
+
+
+def _check_seed(seed, name):
+    return [seed, int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")]
+
+
+def run_checks(checks, session, seed, blocked):
+    """Run every check; return (results, broken, timeouts).
+
+    `blocked` maps a function to the reason (policy, missing) that zeroes its
+    checks without running them. `broken` is the SessionBroken that stopped the
+    run, or None; `timeouts` names the checks that ran out of time. A check's
+    rng depends only on the seed and its name, so a regrade is identical.
+    """
+    student, broken, results, timeouts = Student(session), None, [], []
+    for item in checks:
+        points, message = 0, "passed"
+        reasons = [blocked[f] for f in item.functions if f in blocked]
+        if reasons:
+            message = "; ".join(reasons)
+        elif broken:
+            message = f"not run: {broken}"
+        else:
+            try:
+                item.run(student, np.random.default_rng(_check_seed(seed, item.name)))
+                points = item.points
+            except (Fail, StudentError) as failure:
+                message = str(failure)
+            except ProbeTimeout as timeout:
+                message = f"timeout: {timeout}"
+                timeouts.append(item.name)
+            except WireError as error:
+                message = f"the output could not be read: {error}"
+            except SessionBroken as error:
+                broken, message = error, str(error)
+        results.append(CheckResult(item.name, item.grade_id, list(item.functions), points,
+                                   item.points, message))
+    return results, broken, timeouts

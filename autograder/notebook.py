@@ -1,0 +1,86 @@
+"""Reading, validating and restoring notebooks, with nbgrader's own preprocessors."""
+import json
+import re
+
+import nbformat
+from nbgrader import utils as nbgrader_utils
+from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,
+                                    OverwriteCells, OverwriteKernelspec)
+
+MAX_NOTEBOOK_BYTES = 100 * 2**20
+SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION.*?### END SOLUTION", re.DOTALL)
+
+
+class InvalidNotebook(ValueError):
+    """The file is not a notebook the grader can read; the message says why."""
+
+
+def load(path):
+    """Read an nbformat-4 notebook, or raise InvalidNotebook naming the file and the problem."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            raise InvalidNotebook(f"{path.name} is {size / 2**20:.0f} MB, over the "
+                                  f"{MAX_NOTEBOOK_BYTES // 2**20} MB limit")
+        if size == 0:
+            raise InvalidNotebook(f"{path.name} is empty")
+        text = path.read_bytes().decode("utf-8")
+        data = json.loads(text)
+    except UnicodeDecodeError:
+        raise InvalidNotebook(f"{path.name} is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise InvalidNotebook(f"{path.name} is not valid JSON ({error.msg} at line {error.lineno}, "
+                              f"column {error.colno})") from None
+    except RecursionError:
+        raise InvalidNotebook(f"{path.name} is nested too deeply to be a notebook") from None
+    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+        raise InvalidNotebook(f"{path.name} is JSON but not a Jupyter notebook")
+    if data.get("nbformat") != 4:
+        raise InvalidNotebook(f"{path.name} is in nbformat {data.get('nbformat')}; only nbformat 4 is "
+                              "graded (open it in a current Jupyter and save it again)")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except nbformat.ValidationError as error:
+        raise InvalidNotebook(f"{path.name} does not follow the nbformat 4 schema: "
+                              f"{error.message[:300]}") from None
+    return nb
+
+
+def restore(nb, assignment_id, notebook_id, db_url):
+    """Restore locked and test cells, points and kernelspec from the gradebook (nbgrader's sanitizing)."""
+    resources = {"nbgrader": {"db_url": db_url, "assignment": assignment_id, "notebook": notebook_id}}
+    for preprocessor in (ClearOutput(), DeduplicateIds(), OverwriteKernelspec(),
+                         OverwriteCells(add_missing_cells=True), CheckCellMetadata()):
+        try:
+            nb, resources = preprocessor.preprocess(nb, resources)
+        except Exception as error:  # nbgrader's own validation of student-edited metadata
+            raise InvalidNotebook(f"{notebook_id}.ipynb has cell metadata nbgrader cannot "
+                                  f"repair: {error}") from None
+    return nb
+
+
+def is_test_cell(cell):
+    """An nbgrader grade cell: its verdict comes from the judge, never from running it."""
+    return nbgrader_utils.is_grade(cell) and not nbgrader_utils.is_solution(cell)
+
+
+def solution_cells(nb):
+    """{grade_id: cell} of the solution cells, one per graded function."""
+    return {cell.metadata.nbgrader["grade_id"]: cell for cell in nb.cells
+            if nbgrader_utils.is_solution(cell) and cell.cell_type == "code"}
+
+
+def with_solutions(nb, sources):
+    """A copy of `nb` whose solution cells named in `sources` hold the given code."""
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    for grade_id, cell in solution_cells(nb).items():
+        if grade_id in sources:
+            cell.source = sources[grade_id]
+    return nb
+
+
+def grade_cell_points(nb):
+    """{grade_id: points} of the test cells, in notebook order."""
+    return {cell.metadata.nbgrader["grade_id"]: float(cell.metadata.nbgrader.get("points", 0))
+            for cell in nb.cells if is_test_cell(cell)}

@@ -1,0 +1,64 @@
+"""What a grading run writes: result.json and feedback.html per student, grades.csv for all."""
+import csv
+import html
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+CSV_FIELDS = ("student_id", "assignment", "score", "max_score", "status", "message")
+
+
+def atomic_write(path, text):
+    """Write `text` to `path` so that a reader sees the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.replace(temporary, path)
+
+
+def write_grades(path, results):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(results)
+    atomic_write(path, buffer.getvalue())
+
+
+def feedback_html(result):
+    """A student's feedback: each check by name, functions and points; never hidden code or answers."""
+    e = html.escape
+    rows = "\n".join(
+        f"<tr class=\"{'pass' if c['points'] == c['max_points'] else 'fail'}\"><td>{e(c['name'])}</td>"
+        f"<td>{e(', '.join(c['functions']))}</td><td>{c['points']:g} / {c['max_points']:g}</td>"
+        f"<td>{e(c['message'])}</td></tr>" for c in result["checks"])
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{e(result['assignment'])}: feedback for {e(result['student_id'])}</title>
+<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:.3em .6em;text-align:left;vertical-align:top}}
+tr.pass td:nth-child(3){{color:#070}}tr.fail td:nth-child(3){{color:#a00}}</style></head>
+<body><h1>{e(result['assignment'])}: {result['score']:g} / {result['max_score']:g}</h1>
+<p>Student: {e(result['student_id'])}. Status: <b>{e(result['status'])}</b>. {e(result['message'])}</p>
+<p>Every check below ran outside your notebook on inputs the grader chose; hidden checks are listed by
+name and score only.</p>
+<table><tr><th>check</th><th>functions</th><th>points</th><th>result</th></tr>
+{rows}
+</table></body></html>
+"""
+
+
+def write_student(output_dir, result):
+    folder = Path(output_dir) / result["student_id"]
+    atomic_write(folder / "feedback.html", feedback_html(result))
+    atomic_write(folder / "result.json", json.dumps(result, indent=2) + "\n")
+
+
+def read_result(output_dir, student_id):
+    """The finished result.json of `student_id`, or None when there is none to trust."""
+    path = Path(output_dir) / student_id / "result.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,51 @@
+"""Proof that an assignment is sound: reference full marks, blank stub zero, release up to date."""
+import inspect
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from . import grading, notebook, release
+
+
+def reference_notebook(assignment):
+    """The release notebook with every solution cell holding the reference function's source."""
+    stub = nbformat.read(assignment.release_notebook_path, as_version=4)
+    sources = {name: inspect.getsource(getattr(assignment.reference, name)) for name in assignment.functions}
+    return notebook.with_solutions(stub, sources)
+
+
+@dataclass
+class SelfCheck:
+    assignment: str
+    reference_score: float
+    blank_score: float
+    max_score: float
+    stale: list
+    messages: list
+
+    @property
+    def ok(self):
+        return not self.stale and self.reference_score == self.max_score and self.blank_score == 0
+
+
+def run(assignment, workers=2):
+    """Grade the reference and the blank release through the real pipeline, and diff the release."""
+    stale = release.stale_files(assignment)
+    with tempfile.TemporaryDirectory() as scratch:
+        submissions = Path(scratch) / "submissions"
+        for student, nb in (("reference", reference_notebook(assignment)),
+                            ("blank", nbformat.read(assignment.release_notebook_path, as_version=4))):
+            (submissions / student).mkdir(parents=True)
+            nbformat.write(nb, submissions / student / f"{assignment.notebook_id}.ipynb")
+        results = {r["student_id"]: r for r in grading.grade_all(
+            assignment, submissions, Path(scratch) / "out", f"sqlite:///{scratch}/gradebook.db",
+            workers=workers, force=True, progress=lambda result: None)}
+    reference, blank = results["reference"], results["blank"]
+    messages = [f"reference: {c['name']}: {c['message']}" for c in reference["checks"]
+                if c["points"] < c["max_points"]]
+    messages += [f"blank: {c['name']} earned {c['points']:g}" for c in blank["checks"] if c["points"] > 0]
+    if reference["status"] != "graded":
+        messages.append(f"reference status {reference['status']}: {reference['message']}")
+    return SelfCheck(assignment.id, reference["score"], blank["score"], reference["max_score"], stale, messages)

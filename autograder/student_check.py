@@ -1,0 +1,36 @@
+"""`autograder check`: the student's own report of the visible checks, run on their machine."""
+from rich.table import Table
+
+from . import notebook, policy
+from .execution import Limits, LocalKernel
+
+
+def main(path, console):
+    """Run the notebook with its visible test cells; print which pass. Exit status 0 when all do."""
+    try:
+        nb = notebook.load(path)
+    except notebook.InvalidNotebook as error:
+        console.print(f"[red]error:[/red] {error}")
+        return 2
+    settings = nb.metadata.get("autograder", {})
+    functions = list(notebook.solution_cells(nb))
+    violations = policy.scan(nb, settings.get("forbidden", ()), functions)
+    with LocalKernel(Limits(**settings.get("limits", {}))).open(nb, path.parent.resolve()) as session:
+        run = session.run_notebook()
+    failures = {failure.grade_id: failure.message for failure in run.failures}
+    table = Table("visible check", "points", "result", title=f"{path.name}: visible checks")
+    passed = 0
+    for grade_id, points in notebook.grade_cell_points(nb).items():
+        message = failures.get(grade_id)
+        passed += message is None
+        table.add_row(grade_id, f"{points:g}", "[green]passed[/green]" if message is None
+                      else f"[red]{message}[/red]")
+    console.print(table)
+    for function, reason in violations.items():
+        console.print(f"[red]policy:[/red] {function} {reason}: its checks will score zero")
+    others = [message for grade_id, message in failures.items()
+              if grade_id not in notebook.grade_cell_points(nb)]
+    for message in others:
+        console.print(f"[yellow]note:[/yellow] {message}")
+    console.print("Passing these does not guarantee full marks: the grader also runs hidden checks.")
+    return 0 if not failures and not violations else 1

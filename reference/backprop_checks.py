@@ -1,0 +1,202 @@
+"""Hidden checks of the `backprop` assignment: every verdict is reached here, against the reference."""
+import numpy as np
+
+from autograder.judge import Fail, as_array, as_float, check, expect_close, expect_keys, rel_error
+from reference import backprop as ref
+
+PARAMS = ("W1", "b1", "W2", "b2")
+X_XOR = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+Y_XOR = np.array([[0.0], [1.0], [1.0], [0.0]])
+WORKED_X = np.array([[1.0, -2.0]])
+WORKED_Y = np.array([[1.0]])
+WORKED_PARAMS = {
+    "W1": np.array([[0.1, -0.3, 0.5], [0.2, 0.4, -0.6]]),
+    "b1": np.array([0.01, -0.02, 0.03]),
+    "W2": np.array([[0.7], [-0.8], [0.9]]),
+    "b2": np.array([0.05]),
+}
+BACKWARD_PROBE = "Y_hat, cache = forward(params, X)\nresult = backward(params, cache, Y)"
+
+
+def random_problem(rng):
+    """A random network, batch and targets of random sizes."""
+    n, n_in, n_hidden, n_out = (int(v) for v in rng.integers(2, 7, size=4))
+    params = ref.init_params(n_in, n_hidden, n_out, rng)
+    params["b1"] = rng.normal(size=n_hidden)
+    params["b2"] = rng.normal(size=n_out)
+    return params, rng.normal(size=(n, n_in)), rng.uniform(size=(n, n_out))
+
+
+def expect_params(got, expected, what, tol=1e-7):
+    expect_keys(got, PARAMS, what)
+    for name in PARAMS:
+        expect_close(got[name], expected[name], f"{what}[{name!r}]", tol)
+
+
+def forward_output(value):
+    if not isinstance(value, tuple) or len(value) != 2:
+        raise Fail("forward should return a tuple (Y_hat, cache)")
+    return value[0]
+
+
+@check("test_sigmoid", points=4, functions=["sigmoid"])
+def sigmoid_matches_reference(student, rng):
+    x = rng.normal(0, 4, size=(5, 7))
+    expect_close(student.call("sigmoid", x), ref.sigmoid(x), "sigmoid(x)")
+
+
+@check("test_sigmoid", points=4, functions=["sigmoid"])
+def sigmoid_is_stable(student, rng):
+    x = np.array([-1e4, -750.0, -40.0, 0.0, 40.0, 750.0, 1e4]) * rng.choice([1, -1])
+    got, warned = student.run(
+        "import warnings\nwith warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n    s = sigmoid(x)\n"
+        "result = (s, [str(w.category.__name__) for w in caught])", x=x)
+    if warned:
+        raise Fail(f"sigmoid warned ({', '.join(sorted(set(map(str, warned))))}) for |x| up to 1e4")
+    expect_close(got, ref.sigmoid(x), "sigmoid at |x| up to 1e4")
+
+
+@check("test_sigmoid_grad", points=4, functions=["sigmoid_grad"])
+def sigmoid_grad_matches_reference(student, rng):
+    s = rng.uniform(size=(4, 6))
+    expect_close(student.call("sigmoid_grad", s), ref.sigmoid_grad(s), "sigmoid_grad(s)")
+
+
+@check("test_init_params", points=3, functions=["init_params"])
+def init_params_shapes_and_zero_biases(student, rng):
+    sizes = [int(v) for v in rng.integers(2, 9, size=3)]
+    got = student.run("result = init_params(*sizes, np.random.default_rng(seed))",
+                      sizes=sizes, seed=int(rng.integers(2**31)))
+    expected = ref.init_params(*sizes, np.random.default_rng(0))
+    expect_keys(got, PARAMS, "init_params(...)")
+    for name in PARAMS:
+        as_array(got[name], f"init_params(...)[{name!r}]", expected[name].shape)
+    if np.any(as_array(got["b1"], "b1")) or np.any(as_array(got["b2"], "b2")):
+        raise Fail("init_params biases should be zero")
+
+
+@check("test_init_params", points=5, functions=["init_params"])
+def init_params_draws_like_the_contract(student, rng):
+    sizes, seed = [int(v) for v in rng.integers(2, 9, size=3)], int(rng.integers(2**31))
+    got = student.run("result = init_params(*sizes, np.random.default_rng(seed))", sizes=sizes, seed=seed)
+    expect_params(got, ref.init_params(*sizes, np.random.default_rng(seed)), "init_params(...)")
+
+
+@check("test_forward", points=8, functions=["forward"])
+def forward_matches_reference(student, rng):
+    params, X, _ = random_problem(rng)
+    Y_hat = forward_output(student.call("forward", params, X))
+    expect_close(Y_hat, ref.forward(params, X)[0], "forward(params, X)[0]")
+
+
+@check("test_forward", points=4, functions=["forward"])
+def forward_worked_example(student, rng):
+    Y_hat = forward_output(student.call("forward", WORKED_PARAMS, WORKED_X))
+    expect_close(Y_hat, ref.forward(WORKED_PARAMS, WORKED_X)[0], "Y_hat of the worked 2-3-1 example")
+
+
+@check("test_mse_loss", points=4, functions=["mse_loss"])
+def mse_loss_matches_reference(student, rng):
+    Y_hat, Y = rng.uniform(size=(6, 3)), rng.uniform(size=(6, 3))
+    loss = as_float(student.call("mse_loss", Y_hat, Y), "mse_loss(Y_hat, Y)")
+    expect_close(loss, ref.mse_loss(Y_hat, Y), "mse_loss(Y_hat, Y)")
+
+
+@check("test_mse_loss", points=2, functions=["mse_loss"])
+def mse_loss_worked_example(student, rng):
+    Y_hat = ref.forward(WORKED_PARAMS, WORKED_X)[0]
+    loss = as_float(student.call("mse_loss", Y_hat, WORKED_Y), "loss of the worked example")
+    expect_close(loss, ref.mse_loss(Y_hat, WORKED_Y), "loss of the worked 2-3-1 example")
+
+
+@check("test_backward", points=10, functions=["forward", "backward"])
+def backward_matches_reference(student, rng):
+    params, X, Y = random_problem(rng)
+    got = student.run(BACKWARD_PROBE, params=params, X=X, Y=Y)
+    expect_params(got, ref.backward(params, ref.forward(params, X)[1], Y), "backward(...)")
+
+
+@check("test_backward", points=6, functions=["forward", "backward"])
+def backward_passes_gradient_check(student, rng):
+    params, X, Y = random_problem(rng)
+    got = student.run(BACKWARD_PROBE, params=params, X=X, Y=Y)
+    expect_keys(got, PARAMS, "backward(...)")
+    for name in PARAMS:
+        probe = {key: value.copy() for key, value in params.items()}
+        numeric = ref.numerical_gradient(lambda: ref.mse_loss(ref.forward(probe, X)[0], Y), probe[name])
+        analytic = as_array(got[name], f"backward(...)[{name!r}]", numeric.shape)
+        error = rel_error(analytic, numeric)
+        if not error < 1e-5:
+            raise Fail(f"gradient check of {name}: relative error {error:.1e} against centred "
+                       "differences of the loss exceeds 1e-05")
+
+
+@check("test_backward", points=6, functions=["forward", "backward"])
+def backward_worked_example(student, rng):
+    got = student.run(BACKWARD_PROBE, params=WORKED_PARAMS, X=WORKED_X, Y=WORKED_Y)
+    expected = ref.backward(WORKED_PARAMS, ref.forward(WORKED_PARAMS, WORKED_X)[1], WORKED_Y)
+    expect_params(got, expected, "gradients of the worked 2-3-1 example")
+
+
+@check("test_numerical_gradient", points=8, functions=["numerical_gradient"])
+def numerical_gradient_is_centred(student, rng):
+    x, w = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    got = student.run("result = numerical_gradient(lambda: float(np.sum(np.sin(x) * w)), x)", x=x, w=w)
+    expect_close(got, np.cos(x) * w, "numerical_gradient of sum(sin(x) * w)", tol=1e-7)
+
+
+@check("test_numerical_gradient", points=4, functions=["numerical_gradient"])
+def numerical_gradient_perturbs_in_place(student, rng):
+    x = rng.normal(size=(2, 5))
+    got = student.run("seen = []\nresult = (numerical_gradient(lambda: seen.append(x.copy()) or "
+                      "float(np.sum(x ** 3)), x, 1e-4), np.array(seen))", x=x)
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise Fail("numerical_gradient returned nothing usable")
+    seen = as_array(got[1], "the values of x seen by f")
+    perturbed = np.count_nonzero(seen != x, axis=(1, 2)) if seen.ndim == 3 and seen.shape[1:] == x.shape else []
+    if len(perturbed) == 0 or perturbed.max() != 1:
+        raise Fail("numerical_gradient should call f() with exactly one entry of x perturbed in place")
+    expect_close(got[0], 3 * x**2, "numerical_gradient of sum(x ** 3) with eps=1e-4", tol=1e-6)
+
+
+@check("test_sgd_update", points=8, functions=["sgd_update"])
+def sgd_update_matches_reference(student, rng):
+    params, _, _ = random_problem(rng)
+    grads = {name: rng.normal(size=value.shape) for name, value in params.items()}
+    lr = float(rng.uniform(0.01, 1.0))
+    expect_params(student.call("sgd_update", params, grads, lr), ref.sgd_update(params, grads, lr),
+                  "sgd_update(...)")
+
+
+@check("test_train", points=8, functions=["train", "init_params", "forward", "mse_loss", "backward",
+                                          "sgd_update"])
+def train_matches_reference(student, rng):
+    _, X, Y = random_problem(rng)
+    n_hidden, seed, epochs = int(rng.integers(2, 6)), int(rng.integers(2**31)), 25
+    got = student.call("train", X, Y, n_hidden, 0.5, epochs, seed)
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise Fail("train should return a tuple (params, losses)")
+    params, losses = ref.train(X, Y, n_hidden, 0.5, epochs, seed)
+    expect_close(got[1], losses, "the losses returned by train (one per epoch, before its update)")
+    expect_params(got[0], params, "the params returned by train")
+
+
+@check("test_train", points=12, functions=["train", "init_params", "forward", "mse_loss", "backward",
+                                           "sgd_update"])
+def train_learns_xor(student, rng):
+    seed = int(rng.integers(2**31))
+    while ref.train(X_XOR, Y_XOR, 4, 2.0, 5000, seed)[1][-1] >= 0.02:
+        seed += 1  # the grader only picks seeds from which the reference learns XOR
+    got = student.call("train", X_XOR, Y_XOR, 4, 2.0, 5000, seed)
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise Fail("train should return a tuple (params, losses)")
+    expect_keys(got[0], PARAMS, "the params returned by train")
+    params = {name: as_array(got[0][name], f"params[{name!r}]") for name in PARAMS}
+    try:
+        predictions = ref.forward(params, X_XOR)[0]
+    except ValueError:
+        raise Fail("the params returned by train do not fit a 2-4-1 network") from None
+    mse = ref.mse_loss(predictions, Y_XOR)
+    if not mse < 0.02:
+        raise Fail(f"after train(X_xor, Y_xor, 4, 2.0, 5000, seed) the mse is {mse:.3g}, not below 0.02")
