@@ -7,7 +7,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import course, grading, release, selfcheck, student_check
+from . import course, gradebook, grading, release, samples, selfcheck, student_check
+from .execution import Limits
 
 console = Console()
 
@@ -63,9 +64,12 @@ def cmd_grade(args):
     output = Path(args.output)
     db_url = args.db or f"sqlite:///{output.resolve() / 'gradebook.db'}"
     output.mkdir(parents=True, exist_ok=True)
+    limits = assignment.limits
+    limits = Limits(args.cell_timeout or limits.cell_timeout, args.notebook_timeout or limits.notebook_timeout)
     started = time.monotonic()
+    gradebook.prepare(assignment, db_url)
     results = grading.grade_all(assignment, submissions, output, db_url, workers=args.workers,
-                                force=args.force, progress=_print_result)
+                                force=args.force, limits=limits, progress=_print_result)
     table = Table("student_id", "score", "status", "message", title=f"{assignment.id} grades")
     for result in results:
         table.add_row(result["student_id"], f"{result['score']:g}/{result['max_score']:g}",
@@ -73,6 +77,15 @@ def cmd_grade(args):
     console.print(table)
     console.print(f"{len(results)} submissions in {time.monotonic() - started:.1f} s; "
                   f"wrote {output / 'grades.csv'} and the gradebook {db_url}")
+    return 0
+
+
+def cmd_samples(args):
+    root = course.find_root()
+    assignment = course.load(root, args.id)
+    students = samples.write_samples(assignment, Path(args.output))
+    console.print(f"wrote {len(students)} sample submissions of {assignment.id} to {args.output}: "
+                  + ", ".join(students))
     return 0
 
 
@@ -89,6 +102,10 @@ def parser():
     sub = commands.add_parser("check", help="run a notebook's visible checks locally")
     sub.add_argument("notebook")
     sub.set_defaults(func=cmd_check)
+    sub = commands.add_parser("samples", help="write the bundled sample submissions of an assignment")
+    sub.add_argument("id")
+    sub.add_argument("--output", required=True)
+    sub.set_defaults(func=cmd_samples)
     sub = commands.add_parser("grade", help="grade a folder of submissions")
     sub.add_argument("id")
     sub.add_argument("--submissions", required=True, help="DIR/<student_id>/<id>.ipynb")
@@ -97,6 +114,9 @@ def parser():
     sub.add_argument("--executor", choices=["local"], default="local")
     sub.add_argument("--db", help="gradebook URL (default: sqlite in the output folder)")
     sub.add_argument("--force", action="store_true", help="regrade finished submissions")
+    sub.add_argument("--cell-timeout", type=float, help="seconds per cell and per check "
+                     "(default: the assignment's)")
+    sub.add_argument("--notebook-timeout", type=float, help="seconds per notebook (default: the assignment's)")
     sub.set_defaults(func=cmd_grade)
     return top
 

@@ -1,5 +1,6 @@
 """A course on disk: nbgrader's folders, plus the hidden reference and checks of each assignment."""
 import importlib
+import inspect
 import os
 import sys
 from dataclasses import dataclass
@@ -76,16 +77,22 @@ class Assignment:
 
     @cached_property
     def reference(self):
-        return self._import(self.id)
+        return self.hidden_module(self.id)
 
     @cached_property
     def checks(self):
-        module = self._import(f"{self.id}_checks")
+        module = self.hidden_module(f"{self.id}_checks")
         checks = [value for value in vars(module).values() if isinstance(value, Check)]
         self._validate(checks)
         return checks
 
-    def _import(self, name):
+    @cached_property
+    def reference_sources(self):
+        """{function: source of the reference function}, pasted into solution cells."""
+        return {name: inspect.getsource(getattr(self.reference, name)) for name in self.functions}
+
+    def hidden_module(self, name):
+        """Import `reference.<name>` from the course (hidden from students)."""
         if str(self.root) not in sys.path:
             sys.path.insert(0, str(self.root))
         return importlib.import_module(f"reference.{name}")

@@ -6,6 +6,7 @@ a sandboxed launcher can replace `LocalKernel` without touching the judge.
 """
 import inspect
 import os
+import subprocess
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -193,5 +194,5 @@ class LocalKernel:
         client = NotebookClient(nb, kernel_name=self.kernel_name, allow_errors=True,
                                 interrupt_on_timeout=False, record_timing=False,
                                 resources={"metadata": {"path": str(workdir)}})
-        with client.setup_kernel(env=self.environment()):
+        with client.setup_kernel(env=self.environment(), stderr=subprocess.DEVNULL):
             yield KernelSession(client, self.limits)

@@ -1,8 +1,10 @@
 """The nbgrader gradebook stays the record: the assignment's cells, then each student's scores."""
 import tempfile
+import warnings
 from pathlib import Path
 
 from nbgrader.api import Gradebook
+from sqlalchemy.exc import SAWarning
 
 from . import release
 
@@ -15,7 +17,8 @@ def prepare(assignment, db_url):
 
 def record(db_url, assignment, student_id, scores):
     """Store each grade cell's autograded score for `student_id` (creating the student if new)."""
-    with Gradebook(db_url) as gb:
+    with Gradebook(db_url) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's own autoflush notices, harmless
         gb.update_or_create_student(student_id)
         gb.update_or_create_submission(assignment.id, student_id)
         for grade_id, score in scores.items():

@@ -77,12 +77,12 @@ def grade_notebook(assignment, path, student_id, db_url, executor, seed):
     return _result(assignment, student_id, status, message, [r.as_dict() for r in results])
 
 
-def _grade_job(root, assignment_id, path, student_id, db_url):
+def _grade_job(root, assignment_id, path, student_id, db_url, limits):
     """Worker entry point: grade one submission in a fresh process."""
     assignment = course.load(Path(root), assignment_id)
     try:
         return grade_notebook(assignment, Path(path), student_id, db_url,
-                              LocalKernel(assignment.limits), seed_for(assignment_id, student_id))
+                              LocalKernel(limits), seed_for(assignment_id, student_id))
     except Exception as error:  # a grader fault for this submission must not stop the others
         traceback.print_exc()
         return failed(assignment, student_id, "grader-error", f"{type(error).__name__}: {error}")
@@ -109,15 +109,16 @@ def _finish(assignment, output_dir, db_url, result):
     report.write_student(output_dir, result)
 
 
-def grade_all(assignment, submissions_dir, output_dir, db_url, workers=1, force=False, progress=print):
+def grade_all(assignment, submissions_dir, output_dir, db_url, workers=1, force=False, limits=None,
+              progress=print):
     """Grade every submission in `submissions_dir`; return the results in student order.
 
-    Each result is recorded as soon as it arrives, and finished students (a
+    The gradebook must already know the assignment (gradebook.prepare). Each
+    result is recorded as soon as it arrives, and finished students (a
     readable result.json) are skipped unless `force`, so an interrupted run
     resumes. Only this process writes outputs and the gradebook.
     """
     output_dir = Path(output_dir)
-    gradebook.prepare(assignment, db_url)
     results, jobs = {}, {}
     for student_id, path in find_submissions(assignment, submissions_dir).items():
         if not STUDENT_ID.match(student_id):
@@ -136,7 +137,8 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, workers=1, force=
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context) as pool:
         futures = {student_id: pool.submit(_grade_job, str(assignment.root), assignment.id, str(path),
-                                           student_id, db_url) for student_id, path in jobs.items()}
+                                           student_id, db_url, limits or assignment.limits)
+                   for student_id, path in jobs.items()}
         for student_id, future in futures.items():
             try:
                 result = future.result()

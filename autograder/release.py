@@ -22,10 +22,13 @@ def _contents(folder):
             for path in sorted(Path(folder).rglob("*")) if path.is_file()}
 
 
-def stale_files(assignment):
-    """Files of release/<id> that differ from a fresh generation (empty when up to date)."""
+def stale_files(assignment, db_url):
+    """Files of release/<id> that differ from a fresh generation (empty when up to date).
+
+    The generation also records the assignment in the gradebook at `db_url`.
+    """
     with tempfile.TemporaryDirectory() as scratch:
-        fresh = generate(assignment, Path(scratch) / "release", f"sqlite:///{scratch}/gradebook.db")
+        fresh = generate(assignment, Path(scratch), db_url)
         expected, committed = _contents(fresh), _contents(assignment.release_dir)
     return sorted(name for name in expected.keys() | committed.keys()
                   if expected.get(name) != committed.get(name))

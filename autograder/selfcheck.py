@@ -1,19 +1,11 @@
 """Proof that an assignment is sound: reference full marks, blank stub zero, release up to date."""
-import inspect
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from . import grading, notebook, release
-
-
-def reference_notebook(assignment):
-    """The release notebook with every solution cell holding the reference function's source."""
-    stub = nbformat.read(assignment.release_notebook_path, as_version=4)
-    sources = {name: inspect.getsource(getattr(assignment.reference, name)) for name in assignment.functions}
-    return notebook.with_solutions(stub, sources)
+from . import grading, release, samples
 
 
 @dataclass
@@ -32,15 +24,16 @@ class SelfCheck:
 
 def run(assignment, workers=2):
     """Grade the reference and the blank release through the real pipeline, and diff the release."""
-    stale = release.stale_files(assignment)
     with tempfile.TemporaryDirectory() as scratch:
+        db_url = f"sqlite:///{scratch}/gradebook.db"
+        stale = release.stale_files(assignment, db_url)
         submissions = Path(scratch) / "submissions"
-        for student, nb in (("reference", reference_notebook(assignment)),
-                            ("blank", nbformat.read(assignment.release_notebook_path, as_version=4))):
+        for student, edits in (("reference", {}), ("blank", None)):
+            nb = samples.submission(assignment, edits)
             (submissions / student).mkdir(parents=True)
             nbformat.write(nb, submissions / student / f"{assignment.notebook_id}.ipynb")
         results = {r["student_id"]: r for r in grading.grade_all(
-            assignment, submissions, Path(scratch) / "out", f"sqlite:///{scratch}/gradebook.db",
+            assignment, submissions, Path(scratch) / "out", db_url,
             workers=workers, force=True, progress=lambda result: None)}
     reference, blank = results["reference"], results["blank"]
     messages = [f"reference: {c['name']}: {c['message']}" for c in reference["checks"]

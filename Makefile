@@ -1,0 +1,28 @@
+# `make demo` and `make test` each create .venv when missing and install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := demo-output
+
+.PHONY: demo test benchmark clean
+
+$(BIN)/autograder: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/autograder
+	$(BIN)/autograder release backprop
+	rm -rf $(DEMO)
+	$(BIN)/autograder samples backprop --output $(DEMO)/submissions
+	$(BIN)/autograder grade backprop --submissions $(DEMO)/submissions --output $(DEMO)/graded --workers 2
+
+test: $(BIN)/autograder
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
+
+benchmark: $(BIN)/autograder
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python benchmarks/grade_one.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) gradebook.db
