@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.exceptions import DeadKernelError
 
 from . import harness, wire
 
@@ -26,10 +26,6 @@ class SessionBroken(RuntimeError):
     def __init__(self, status, message):
         super().__init__(message)
         self.status = status
-
-
-class ProbeTimeout(RuntimeError):
-    """A probe ran past its time limit (the kernel was interrupted and still answers)."""
 
 
 @dataclass
@@ -80,6 +76,13 @@ def _error_text(outputs):
     return None
 
 
+TIMED_OUT = "AutograderCellTimeout"
+
+
+class CellTimedOut(RuntimeError):
+    """A cell ran past its limit; the kernel was interrupted and answers again."""
+
+
 class KernelSession:
     """One live kernel running one submission's notebook."""
 
@@ -88,10 +91,26 @@ class KernelSession:
         self._limits = limits
         self._deadline = time.monotonic() + limits.notebook_timeout
         self._booted = False
+        self._last_error = None
         self.broken = None
+        client.on_cell_executed = self._remember_reply
+
+    def _remember_reply(self, cell, cell_index, execute_reply):
+        self._last_error = execute_reply.get("content", {}).get("ename")
+
+    def _run_cell(self, cell, index, timeout):
+        """Execute one cell; return True when it ran past `timeout` (nbclient then interrupts it)."""
+        self._client.timeout = max(1, int(timeout))
+        self._last_error = None
+        try:
+            self._client.execute_cell(cell, index)
+        except DeadKernelError:
+            self.broken = SessionBroken("kernel-died", "the kernel died (the process exited or crashed)")
+            raise self.broken from None
+        return self._last_error == TIMED_OUT
 
     def _execute(self, cell, index):
-        """Execute one cell within the per-cell and remaining notebook time."""
+        """Execute one cell within the per-cell and remaining notebook time; raise CellTimedOut."""
         if self.broken:
             raise self.broken
         remaining = self._deadline - time.monotonic()
@@ -99,15 +118,9 @@ class KernelSession:
             self.broken = SessionBroken("timeout", "the notebook ran past its "
                                         f"{self._limits.notebook_timeout:g} s limit")
             raise self.broken
-        self._client.timeout = max(1, int(min(self._limits.cell_timeout, remaining)))
-        try:
-            self._client.execute_cell(cell, index)
-        except DeadKernelError:
-            self.broken = SessionBroken("kernel-died", "the kernel died (the process exited or crashed)")
-            raise self.broken from None
-        except CellTimeoutError:
-            self._recover()
-            raise
+        if self._run_cell(cell, index, min(self._limits.cell_timeout, remaining)):
+            self._check_responsive()
+            raise CellTimedOut(f"ran past {min(self._limits.cell_timeout, remaining):g} s")
 
     def _execute_extra(self, cell):
         """Execute a grader-made cell after the notebook's own (nbclient indexes cells in nb)."""
@@ -118,16 +131,13 @@ class KernelSession:
         finally:
             cells.pop()
 
-    def _recover(self):
-        """Interrupt a timed-out kernel; if it does not answer again, the session is broken."""
-        self._client.km.interrupt_kernel()
-        self._client.timeout = RECOVERY_TIMEOUT
+    def _check_responsive(self):
+        """After an interrupt the kernel must answer again, or the session is broken."""
         cells = self._client.nb.cells
         cells.append(nbformat.v4.new_code_cell("pass"))
         try:
-            self._client.execute_cell(cells[-1], len(cells) - 1)
-        except (CellTimeoutError, DeadKernelError):
-            self.broken = SessionBroken("timeout", "the kernel stopped answering after a time limit")
+            if self._run_cell(cells[-1], len(cells) - 1, RECOVERY_TIMEOUT):
+                self.broken = SessionBroken("timeout", "the kernel stopped answering after a time limit")
         finally:
             cells.pop()
 
@@ -141,9 +151,8 @@ class KernelSession:
             label = f"cell '{grade_id}'" if grade_id else f"cell {index + 1}"
             try:
                 self._execute(cell, index)
-            except CellTimeoutError:
-                run.failures.append(CellFailure(grade_id, "timeout", f"{label} ran past "
-                                                f"{self._limits.cell_timeout:g} s"))
+            except CellTimedOut as timeout:
+                run.failures.append(CellFailure(grade_id, "timeout", f"{label} {timeout}"))
                 continue
             except SessionBroken as broken:
                 run.failures.append(CellFailure(grade_id, broken.status, f"{label}: {broken}"))
@@ -160,10 +169,7 @@ class KernelSession:
             self._booted = True
         call = f"__autograder_run({code!r}, {wire.encode(inputs)!r})"
         cell = nbformat.v4.new_code_cell(call)
-        try:
-            self._execute_extra(cell)
-        except CellTimeoutError:
-            raise ProbeTimeout(f"ran past {self._limits.cell_timeout:g} s") from None
+        self._execute_extra(cell)
         texts = [out["data"][harness.WITNESS_MIME] for out in cell.outputs
                  if out.get("output_type") == "display_data" and harness.WITNESS_MIME in out.get("data", {})]
         if not texts:
@@ -192,7 +198,8 @@ class LocalKernel:
     def open(self, nb, workdir):
         """Start a kernel in `workdir` for `nb` and yield its KernelSession; always shut it down."""
         client = NotebookClient(nb, kernel_name=self.kernel_name, allow_errors=True,
-                                interrupt_on_timeout=False, record_timing=False,
+                                interrupt_on_timeout=True, record_timing=False,
+                                error_on_timeout={"ename": TIMED_OUT, "evalue": "", "traceback": []},
                                 resources={"metadata": {"path": str(workdir)}})
         with client.setup_kernel(env=self.environment(), stderr=subprocess.DEVNULL):
             yield KernelSession(client, self.limits)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .execution import ProbeTimeout, SessionBroken
+from .execution import CellTimedOut, SessionBroken
 from .wire import Opaque, WireError
 
 TINY = 1e-300
@@ -174,7 +174,7 @@ def run_checks(checks, session, seed, blocked):
                 points = item.points
             except (Fail, StudentError) as failure:
                 message = str(failure)
-            except ProbeTimeout as timeout:
+            except CellTimedOut as timeout:
                 message = f"timeout: {timeout}"
                 timeouts.append(item.name)
             except WireError as error:

@@ -1,0 +1,83 @@
+"""Shared fixtures: the real course, the real CLI, and one grading run over many submissions."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import course, samples
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args, cwd=ROOT, timeout=600):
+    """Run the real `autograder` command; return the finished process."""
+    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def backprop():
+    return course.load(ROOT, "backprop")
+
+
+def write_notebook(folder, student, nb):
+    (folder / student).mkdir(parents=True, exist_ok=True)
+    path = folder / student / "backprop.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def edited(assignment, edits=None, change=None):
+    """A reference submission with solution cells replaced by `edits` and `change(nb)` applied."""
+    nb = samples.submission(assignment, edits or {})
+    if change:
+        change(nb)
+    return nb
+
+
+def cell(nb, grade_id):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _bad_inputs(assignment, folder):
+    ref = assignment.reference_sources
+    (folder / "bad_json").mkdir()
+    (folder / "bad_json" / "backprop.ipynb").write_text('{"cells": [')
+    (folder / "empty").mkdir()
+    (folder / "empty" / "backprop.ipynb").write_text("")
+    (folder / "v3").mkdir()
+    (folder / "v3" / "backprop.ipynb").write_text(json.dumps(
+        {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": []}))
+    (folder / "no_notebook").mkdir()
+    write_notebook(folder, "no_backward", edited(assignment, change=lambda nb: nb.cells.remove(cell(nb, "backward"))))
+
+    def tamper(nb):
+        cell(nb, "test_sigmoid").source = "assert True"
+        cell(nb, "imports").source = "import numpy as np\nnp.allclose = lambda *a, **k: True"
+        nb.cells.remove(cell(nb, "test_train"))
+        cell(nb, "test_backward").metadata.nbgrader["points"] = 1000
+    write_notebook(folder, "tampered", edited(assignment, change=tamper))
+    write_notebook(folder, "raises", edited(assignment, {
+        "numerical_gradient": 'raise ValueError("unfinished")\n' + ref["numerical_gradient"]}))
+    write_notebook(folder, "loops", edited(assignment, {"sgd_update": "while True:\n    pass\n" + ref["sgd_update"]}))
+    write_notebook(folder, "uses_autograd", edited(assignment, {  # autograd is not installed: fails fast
+        "backward": samples.replaced(ref["backward"], "    X, H, Y_hat = cache\n",
+                                     "    import autograd.numpy as anp\n    X, H, Y_hat = cache\n")}))
+
+
+@pytest.fixture(scope="session")
+def graded(backprop, tmp_path_factory):
+    """One `autograder grade` run over the samples and every kind of bad input."""
+    base = tmp_path_factory.mktemp("grade")
+    submissions = base / "submissions"
+    samples.write_samples(backprop, submissions)
+    _bad_inputs(backprop, submissions)
+    output = base / "out"
+    done = run_cli("grade", "backprop", "--submissions", str(submissions), "--output", str(output),
+                   "--workers", "2", "--cell-timeout", "5")
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = {path.parent.name: json.loads(path.read_text()) for path in output.glob("*/result.json")}
+    return {"submissions": submissions, "output": output, "results": results, "stdout": done.stdout}
