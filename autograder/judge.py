@@ -99,11 +99,14 @@ class Student:
             raise StudentError(f"{function} {error}") from None
 
 
+def _kind(value):
+    return value.type_name if isinstance(value, Opaque) else type(value).__name__
+
+
 def as_array(value, what, shape=None):
     """The student's value as a float64 array, or Fail naming what is wrong with it."""
-    if isinstance(value, Opaque) or isinstance(value, (dict, str)) or value is None:
-        raise Fail(f"{what} is a {type(value).__name__ if not isinstance(value, Opaque) else value.type_name}, "
-                   "not an array of numbers")
+    if isinstance(value, (Opaque, dict, str)) or value is None:
+        raise Fail(f"{what} is a {_kind(value)}, not an array of numbers")
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -111,6 +114,13 @@ def as_array(value, what, shape=None):
     if shape is not None and array.shape != tuple(shape):
         raise Fail(f"{what} has shape {array.shape}, expected {tuple(shape)}")
     return array
+
+
+def as_tuple(value, length, what):
+    """The student's value as a tuple of `length` items, or Fail."""
+    if not isinstance(value, tuple) or len(value) != length:
+        raise Fail(f"{what} should return a tuple of {length}, got a {_kind(value)}")
+    return value
 
 
 def as_float(value, what):

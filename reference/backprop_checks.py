@@ -1,7 +1,8 @@
 """Hidden checks of the `backprop` assignment: every verdict is reached here, against the reference."""
 import numpy as np
 
-from autograder.judge import Fail, as_array, as_float, check, expect_close, expect_keys, rel_error
+from autograder.judge import (Fail, as_array, as_float, as_tuple, check, expect_close, expect_keys,
+                              rel_error)
 from reference import backprop as ref
 
 PARAMS = ("W1", "b1", "W2", "b2")
@@ -34,9 +35,7 @@ def expect_params(got, expected, what, tol=1e-7):
 
 
 def forward_output(value):
-    if not isinstance(value, tuple) or len(value) != 2:
-        raise Fail("forward should return a tuple (Y_hat, cache)")
-    return value[0]
+    return as_tuple(value, 2, "forward")[0]
 
 
 @check("test_sigmoid", points=4, functions=["sigmoid"])
@@ -151,8 +150,7 @@ def numerical_gradient_perturbs_in_place(student, rng):
     x = rng.normal(size=(2, 5))
     got = student.run("seen = []\nresult = (numerical_gradient(lambda: seen.append(x.copy()) or "
                       "float(np.sum(x ** 3)), x, 1e-4), np.array(seen))", x=x)
-    if not isinstance(got, tuple) or len(got) != 2:
-        raise Fail("numerical_gradient returned nothing usable")
+    got = as_tuple(got, 2, "the probe of numerical_gradient")
     seen = as_array(got[1], "the values of x seen by f")
     perturbed = np.count_nonzero(seen != x, axis=(1, 2)) if seen.ndim == 3 and seen.shape[1:] == x.shape else []
     if len(perturbed) == 0 or perturbed.max() != 1:
@@ -174,9 +172,7 @@ def sgd_update_matches_reference(student, rng):
 def train_matches_reference(student, rng):
     _, X, Y = random_problem(rng)
     n_hidden, seed, epochs = int(rng.integers(2, 6)), int(rng.integers(2**31)), 25
-    got = student.call("train", X, Y, n_hidden, 0.5, epochs, seed)
-    if not isinstance(got, tuple) or len(got) != 2:
-        raise Fail("train should return a tuple (params, losses)")
+    got = as_tuple(student.call("train", X, Y, n_hidden, 0.5, epochs, seed), 2, "train")
     params, losses = ref.train(X, Y, n_hidden, 0.5, epochs, seed)
     expect_close(got[1], losses, "the losses returned by train (one per epoch, before its update)")
     expect_params(got[0], params, "the params returned by train")
@@ -188,9 +184,7 @@ def train_learns_xor(student, rng):
     seed = int(rng.integers(2**31))
     while ref.train(X_XOR, Y_XOR, 4, 2.0, 5000, seed)[1][-1] >= 0.02:
         seed += 1  # the grader only picks seeds from which the reference learns XOR
-    got = student.call("train", X_XOR, Y_XOR, 4, 2.0, 5000, seed)
-    if not isinstance(got, tuple) or len(got) != 2:
-        raise Fail("train should return a tuple (params, losses)")
+    got = as_tuple(student.call("train", X_XOR, Y_XOR, 4, 2.0, 5000, seed), 2, "train")
     expect_keys(got[0], PARAMS, "the params returned by train")
     params = {name: as_array(got[0][name], f"params[{name!r}]") for name in PARAMS}
     try:

@@ -62,6 +62,7 @@ def _bad_inputs(assignment, folder):
     write_notebook(folder, "tampered", edited(assignment, change=tamper))
     write_notebook(folder, "raises", edited(assignment, {
         "numerical_gradient": 'raise ValueError("unfinished")\n' + ref["numerical_gradient"]}))
+    write_notebook(folder, "dies", edited(assignment, {"sgd_update": "import os\nos._exit(3)\n"}))
     write_notebook(folder, "loops", edited(assignment, {"sgd_update": "while True:\n    pass\n" + ref["sgd_update"]}))
     write_notebook(folder, "uses_autograd", edited(assignment, {  # autograd is not installed: fails fast
         "backward": samples.replaced(ref["backward"], "    X, H, Y_hat = cache\n",

@@ -55,6 +55,7 @@ def test_an_object_whose_eq_always_returns_true_earns_nothing(graded):
     ("v3", "invalid-notebook", "nbformat 3"),
     ("no_notebook", "invalid-notebook", "no backprop.ipynb"),
     ("loops", "timeout", "cell 'sgd_update' ran past 5 s"),
+    ("dies", "kernel-died", "cell 'sgd_update': the kernel died"),
     ("uses_autograd", "policy", "backward uses autograd"),
     ("raises", "graded", "cell 'numerical_gradient' raised ValueError: unfinished"),
 ])
