@@ -1,6 +1,5 @@
 """The `autograder` command: selfcheck, release, check, grade."""
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -123,8 +122,6 @@ def parser():
 
 
 def main(argv=None):
-    # nbgrader runs `alembic` by name: find it beside this interpreter even when .venv is not activated
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     args = parser().parse_args(argv)
     try:
         return args.func(args)

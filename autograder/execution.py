@@ -9,7 +9,7 @@ import os
 import subprocess
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import nbformat
 from nbclient import NotebookClient
@@ -43,11 +43,6 @@ class CellFailure:
     grade_id: str  # nbgrader's id of the cell, or None
     kind: str  # "error", "timeout" or a broken session's status
     message: str
-
-
-@dataclass
-class NotebookRun:
-    failures: list = field(default_factory=list)
 
 
 def _boot_source():
@@ -142,8 +137,8 @@ class KernelSession:
             cells.pop()
 
     def run_notebook(self, skip=lambda cell: False):
-        """Run every code cell not skipped; cell errors are recorded, not raised."""
-        run = NotebookRun()
+        """Run every code cell not skipped; return the CellFailures (errors are recorded, not raised)."""
+        failures = []
         for index, cell in enumerate(self._client.nb.cells):
             if cell.cell_type != "code" or skip(cell):
                 continue
@@ -152,15 +147,15 @@ class KernelSession:
             try:
                 self._execute(cell, index)
             except CellTimedOut as timeout:
-                run.failures.append(CellFailure(grade_id, "timeout", f"{label} {timeout}"))
+                failures.append(CellFailure(grade_id, "timeout", f"{label} {timeout}"))
                 continue
             except SessionBroken as broken:
-                run.failures.append(CellFailure(grade_id, broken.status, f"{label}: {broken}"))
+                failures.append(CellFailure(grade_id, broken.status, f"{label}: {broken}"))
                 break
             error = _error_text(cell.get("outputs", []))
             if error:
-                run.failures.append(CellFailure(grade_id, "error", f"{label} raised {error}"))
-        return run
+                failures.append(CellFailure(grade_id, "error", f"{label} raised {error}"))
+        return failures
 
     def probe(self, code, inputs):
         """Run grader code with `inputs` bound; return the decoded witness dict."""

@@ -46,12 +46,12 @@ def _blocked_functions(assignment, nb):
     return blocked
 
 
-def _status(run, broken, timeouts, blocked):
+def _status(cell_failures, broken, timeouts, blocked):
     """The named status and the message that tells the student what happened."""
-    notes = [failure.message for failure in run.failures]
+    notes = [failure.message for failure in cell_failures]
     if broken:
         return broken.status, "; ".join(dict.fromkeys(notes + [str(broken)]))
-    if timeouts or any(failure.kind == "timeout" for failure in run.failures):
+    if timeouts or any(failure.kind == "timeout" for failure in cell_failures):
         return "timeout", "; ".join(notes + [f"check {name} ran out of time" for name in timeouts])
     policy_notes = sorted({reason for reason in blocked.values() if reason.startswith("policy:")})
     if policy_notes:
@@ -71,9 +71,9 @@ def grade_notebook(assignment, path, student_id, db_url, executor, seed):
             if item.name != assignment.release_notebook_path.name and item.is_file():
                 shutil.copy(item, workdir)
         with executor.open(nb, workdir) as session:
-            run = session.run_notebook(skip=notebook.is_test_cell)
+            cell_failures = session.run_notebook(skip=notebook.is_test_cell)
             results, broken, timeouts = judge.run_checks(assignment.checks, session, seed, blocked)
-    status, message = _status(run, broken, timeouts, blocked)
+    status, message = _status(cell_failures, broken, timeouts, blocked)
     return _result(assignment, student_id, status, message, [r.as_dict() for r in results])
 
 

@@ -16,8 +16,8 @@ def main(path, console):
     functions = list(notebook.solution_cells(nb))
     violations = policy.scan(nb, settings.get("forbidden", ()), functions)
     with LocalKernel(Limits(**settings.get("limits", {}))).open(nb, path.parent.resolve()) as session:
-        run = session.run_notebook()
-    failures = {failure.grade_id: failure.message for failure in run.failures}
+        cell_failures = session.run_notebook()
+    failures = {failure.grade_id: failure.message for failure in cell_failures}
     table = Table("visible check", "points", "result", title=f"{path.name}: visible checks")
     passed = 0
     for grade_id, points in notebook.grade_cell_points(nb).items():
