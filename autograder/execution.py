@@ -113,9 +113,10 @@ class KernelSession:
             self.broken = SessionBroken("timeout", "the notebook ran past its "
                                         f"{self._limits.notebook_timeout:g} s limit")
             raise self.broken
-        if self._run_cell(cell, index, min(self._limits.cell_timeout, remaining)):
+        timeout = min(self._limits.cell_timeout, remaining)
+        if self._run_cell(cell, index, timeout):
             self._check_responsive()
-            raise CellTimedOut(f"ran past {min(self._limits.cell_timeout, remaining):g} s")
+            raise CellTimedOut(f"ran past {timeout:g} s")
 
     def _execute_extra(self, cell):
         """Execute a grader-made cell after the notebook's own (nbclient indexes cells in nb)."""

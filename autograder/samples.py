@@ -20,11 +20,18 @@ def submission(assignment, edits):
     return notebook.with_solutions(stub, {**assignment.reference_sources, **edits})
 
 
+def write_submission(folder, student, notebook_id, nb):
+    """Write `nb` where `grade` looks for it: `folder/<student>/<notebook_id>.ipynb`; return the path."""
+    path = folder / student / f"{notebook_id}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
 def write_samples(assignment, folder):
-    """Write the assignment's samples as `folder/<student>/<id>.ipynb`; return the student ids."""
+    """Write the assignment's samples into `folder`, one student each; return the student ids."""
     module = assignment.hidden_module(f"{assignment.id}_samples")
     students = module.samples(assignment.reference_sources)
     for student, edits in students.items():
-        (folder / student).mkdir(parents=True, exist_ok=True)
-        nbformat.write(submission(assignment, edits), folder / student / f"{assignment.notebook_id}.ipynb")
+        write_submission(folder, student, assignment.notebook_id, submission(assignment, edits))
     return list(students)

@@ -3,8 +3,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
 from . import grading, release, samples
 
 
@@ -29,9 +27,8 @@ def run(assignment, workers=2):
         stale = release.stale_files(assignment, db_url)
         submissions = Path(scratch) / "submissions"
         for student, edits in (("reference", {}), ("blank", None)):
-            nb = samples.submission(assignment, edits)
-            (submissions / student).mkdir(parents=True)
-            nbformat.write(nb, submissions / student / f"{assignment.notebook_id}.ipynb")
+            samples.write_submission(submissions, student, assignment.notebook_id,
+                                     samples.submission(assignment, edits))
         results = {r["student_id"]: r for r in grading.grade_all(
             assignment, submissions, Path(scratch) / "out", db_url,
             workers=workers, force=True, progress=lambda result: None)}

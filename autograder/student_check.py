@@ -19,17 +19,16 @@ def main(path, console):
         cell_failures = session.run_notebook()
     failures = {failure.grade_id: failure.message for failure in cell_failures}
     table = Table("visible check", "points", "result", title=f"{path.name}: visible checks")
-    passed = 0
-    for grade_id, points in notebook.grade_cell_points(nb).items():
+    points_by_cell = notebook.grade_cell_points(nb)
+    for grade_id, points in points_by_cell.items():
         message = failures.get(grade_id)
-        passed += message is None
         table.add_row(grade_id, f"{points:g}", "[green]passed[/green]" if message is None
                       else f"[red]{message}[/red]")
     console.print(table)
     for function, reason in violations.items():
         console.print(f"[red]policy:[/red] {function} {reason}: its checks will score zero")
     others = [message for grade_id, message in failures.items()
-              if grade_id not in notebook.grade_cell_points(nb)]
+              if grade_id not in points_by_cell]
     for message in others:
         console.print(f"[yellow]note:[/yellow] {message}")
     console.print("Passing these does not guarantee full marks: the grader also runs hidden checks.")

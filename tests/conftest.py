@@ -4,7 +4,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from autograder import course, samples
@@ -24,10 +23,7 @@ def backprop():
 
 
 def write_notebook(folder, student, nb):
-    (folder / student).mkdir(parents=True, exist_ok=True)
-    path = folder / student / "backprop.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return samples.write_submission(folder, student, "backprop", nb)
 
 
 def edited(assignment, edits=None, change=None):

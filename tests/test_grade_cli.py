@@ -86,14 +86,12 @@ def test_edited_deleted_and_repointed_test_cells_are_restored(graded):
 def test_feedback_never_shows_hidden_check_code_or_expected_values(graded, backprop):
     page = (graded["output"] / "bob" / "feedback.html").read_text()
     assert "backward_matches_reference" in page
-    checks_source = inspect.getsource(backprop.hidden_module("backprop_checks"))
-    for line in checks_source.splitlines():
+    checks = backprop.hidden_module("backprop_checks")
+    for line in inspect.getsource(checks).splitlines():
         if len(line.strip()) > 30:
             assert line.strip() not in page
-    ref = backprop.reference
-    params = backprop.hidden_module("backprop_checks").WORKED_PARAMS
-    X, Y = backprop.hidden_module("backprop_checks").WORKED_X, backprop.hidden_module("backprop_checks").WORKED_Y
-    expected = ref.backward(params, ref.forward(params, X)[1], Y)
+    ref, params = backprop.reference, checks.WORKED_PARAMS
+    expected = ref.backward(params, ref.forward(params, checks.WORKED_X)[1], checks.WORKED_Y)
     assert f"{expected['W1'][0, 0]:.6f}"[:-1] not in page
 
 
