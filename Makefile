@@ -4,7 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := demo-output
 
-.PHONY: demo test benchmark clean
+.PHONY: demo test benchmark clean bwrap
+
+# The sandbox needs bubblewrap: found on PATH, or installed with apt-get where we are root.
+bwrap:
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; } || \
+		echo "bubblewrap is missing: install it (apt-get install bubblewrap) or grade with --unsafe-no-sandbox"
 
 $(BIN)/autograder: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,16 +18,16 @@ $(BIN)/autograder: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-demo: $(BIN)/autograder
+demo: $(BIN)/autograder bwrap
 	$(BIN)/autograder release backprop
 	rm -rf $(DEMO)
 	$(BIN)/autograder samples backprop --output $(DEMO)/submissions
 	$(BIN)/autograder grade backprop --submissions $(DEMO)/submissions --output $(DEMO)/graded --workers 2
 
-test: $(BIN)/autograder
+test: $(BIN)/autograder bwrap
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
 
-benchmark: $(BIN)/autograder
+benchmark: $(BIN)/autograder bwrap
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python benchmarks/grade_one.py
 
 clean:

@@ -1,5 +1,6 @@
 """The `autograder` command: selfcheck, release, check, grade."""
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import course, gradebook, grading, release, samples, selfcheck, student_check
+from . import course, gradebook, grading, release, samples, sandbox, selfcheck, student_check
 from .execution import Limits
 
 console = Console()
@@ -19,6 +20,7 @@ def _assignments(root, ids):
 
 def cmd_selfcheck(args):
     root = course.find_root()
+    sandbox.check_available()
     table = Table("assignment", "reference", "blank", "release", title="selfcheck")
     ok = True
     for assignment in _assignments(root, args.ids):
@@ -64,12 +66,16 @@ def cmd_grade(args):
     output = Path(args.output)
     db_url = args.db or f"sqlite:///{output.resolve() / 'gradebook.db'}"
     output.mkdir(parents=True, exist_ok=True)
-    limits = assignment.limits
-    limits = Limits(args.cell_timeout or limits.cell_timeout, args.notebook_timeout or limits.notebook_timeout)
+    limits = _limits(assignment.limits, args)
+    if args.unsafe_no_sandbox:
+        console.print(f"[bold red]WARNING: {grading.UNSANDBOXED}; every result will say so.[/bold red]")
+    else:
+        sandbox.check_available()
     started = time.monotonic()
     gradebook.prepare(assignment, db_url)
     results = grading.grade_all(assignment, submissions, output, db_url, workers=args.workers,
-                                force=args.force, limits=limits, progress=_print_result)
+                                force=args.force, limits=limits, progress=_print_result,
+                                sandboxed=not args.unsafe_no_sandbox)
     table = Table("student_id", "score", "status", "message", title=f"{assignment.id} grades")
     for result in results:
         table.add_row(result["student_id"], f"{result['score']:g}/{result['max_score']:g}",
@@ -78,6 +84,20 @@ def cmd_grade(args):
     console.print(f"{len(results)} submissions in {time.monotonic() - started:.1f} s; "
                   f"wrote {output / 'grades.csv'} and the gradebook {db_url}")
     return 0
+
+
+def _limits(defaults, args):
+    """The assignment's limits with the instructor's overrides from the command line."""
+    overrides = {"cell_timeout": args.cell_timeout, "notebook_timeout": args.notebook_timeout}
+    for item in args.limit:
+        name, _, value = item.partition("=")
+        if name not in Limits.names():
+            raise course.CourseError(f"--limit {item}: unknown limit '{name}' (known: {', '.join(Limits.names())})")
+        try:
+            overrides[name] = float(value)
+        except ValueError:
+            raise course.CourseError(f"--limit {item}: '{value}' is not a number") from None
+    return dataclasses.replace(defaults, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def cmd_samples(args):
@@ -117,6 +137,10 @@ def parser():
     sub.add_argument("--cell-timeout", type=float, help="seconds per cell and per check "
                      "(default: the assignment's)")
     sub.add_argument("--notebook-timeout", type=float, help="seconds per notebook (default: the assignment's)")
+    sub.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                     help=f"override one of the assignment's limits ({', '.join(Limits.names())})")
+    sub.add_argument("--unsafe-no-sandbox", action="store_true",
+                     help="run student code unconfined (trusted code only; every result says so)")
     sub.set_defaults(func=cmd_grade)
     return top
 
@@ -125,8 +149,8 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except course.CourseError as error:
-        console.print(f"[red]error:[/red] {error}")
+    except (course.CourseError, sandbox.SandboxUnavailable) as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
         return 2
 
 

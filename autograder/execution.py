@@ -2,10 +2,14 @@
 
 This is the only module that talks to the student's process. The judge sees a
 `KernelSession` with two operations, `run_notebook()` and `probe(code, inputs)`;
-a sandboxed launcher can replace `LocalKernel` without touching the judge.
+`LocalKernel` starts an unconfined kernel and `sandbox.SandboxedKernel` a
+confined one, without the judge knowing which.
 """
+import asyncio
 import inspect
+import json
 import os
+import signal
 import subprocess
 import time
 from contextlib import contextmanager
@@ -30,10 +34,37 @@ class SessionBroken(RuntimeError):
 
 @dataclass
 class Limits:
-    """Wall-clock limits in seconds, per cell (and probe) and for the whole notebook."""
+    """What one submission may use. Time limits hold everywhere; the rest need the sandbox.
 
-    cell_timeout: float = 60
-    notebook_timeout: float = 300
+    Assignments set their own in the source notebook's metadata; instructors
+    override them on the command line.
+    """
+
+    cell_timeout: float = 60  # wall-clock seconds per cell and per probe
+    notebook_timeout: float = 300  # wall-clock seconds for the whole submission
+    cpu_seconds: float = 600  # CPU time of the kernel process
+    memory_mb: int = 2048  # heap of each process (RLIMIT_DATA) and, with slack, its cgroup
+    processes: int = 256  # processes and threads (TensorFlow starts dozens of threads)
+    file_size_mb: int = 64  # largest file the kernel may write
+    disk_mb: int = 256  # each writable tmpfs: the scratch home and /tmp
+    output_kb: int = 1024  # all output the notebook and probes print or display
+
+    @classmethod
+    def names(cls):
+        return list(cls.__dataclass_fields__)
+
+
+def limit_status(error_type, message):
+    """The named status of a limit behind an error the student's code raised, or None."""
+    if error_type == "MemoryError":
+        return "memory"
+    if "[Errno 27]" in message:  # EFBIG: RLIMIT_FSIZE
+        return "file-size"
+    if "[Errno 28]" in message:  # ENOSPC: the tmpfs is full
+        return "disk-space"
+    if error_type == "BlockingIOError" and "[Errno 11]" in message:  # EAGAIN from fork: process limit
+        return "processes"
+    return None
 
 
 @dataclass
@@ -41,7 +72,7 @@ class CellFailure:
     """A notebook cell that raised or timed out while the notebook ran."""
 
     grade_id: str  # nbgrader's id of the cell, or None
-    kind: str  # "error", "timeout" or a broken session's status
+    kind: str  # "error", "timeout", a limit_status or a broken session's status
     message: str
 
 
@@ -64,11 +95,45 @@ def _grade_id(cell):
     return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
-def _error_text(outputs):
+def _error(outputs):
+    """(type, text) of the first error output, or None."""
     for output in outputs:
         if output.get("output_type") == "error":
-            return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"[:500]
+            ename, evalue = str(output.get("ename", "Error")), str(output.get("evalue", ""))
+            return ename, f"{ename}: {evalue}"[:500]
     return None
+
+
+def _error_text(outputs):
+    error = _error(outputs)
+    return error and error[1]
+
+
+class GradingClient(NotebookClient):
+    """nbclient with a cap on everything the kernel sends back, so no output can flood the grader.
+
+    Only the one witness a probe expects is exempt; past the cap, messages are
+    dropped and the running cell is interrupted.
+    """
+
+    output_limit = 1 << 20
+    output_bytes = 0
+    output_exceeded = False
+    witness_allowance = 0
+
+    def process_message(self, msg, cell, cell_index):
+        content = msg.get("content", {})
+        if msg["msg_type"] != "status":
+            if self.witness_allowance and harness.WITNESS_MIME in content.get("data", {}):
+                self.witness_allowance -= 1
+            else:
+                self.output_bytes += len(json.dumps(content, default=str))
+            if self.output_bytes > self.output_limit:
+                if not self.output_exceeded:
+                    self.output_exceeded = True
+                    asyncio.ensure_future(self.km.interrupt_kernel())
+                return None
+        return super().process_message(msg, cell, cell_index)
 
 
 TIMED_OUT = "AutograderCellTimeout"
@@ -81,13 +146,15 @@ class CellTimedOut(RuntimeError):
 class KernelSession:
     """One live kernel running one submission's notebook."""
 
-    def __init__(self, client, limits):
+    def __init__(self, client, limits, death_cause):
         self._client = client
         self._limits = limits
+        self._death_cause = death_cause  # () -> (status, message) once the kernel is gone
         self._deadline = time.monotonic() + limits.notebook_timeout
         self._booted = False
         self._last_error = None
         self.broken = None
+        client.output_limit = int(limits.output_kb * 1024)
         client.on_cell_executed = self._remember_reply
 
     def _remember_reply(self, cell, cell_index, execute_reply):
@@ -100,8 +167,11 @@ class KernelSession:
         try:
             self._client.execute_cell(cell, index)
         except DeadKernelError:
-            self.broken = SessionBroken("kernel-died", "the kernel died (the process exited or crashed)")
+            self.broken = SessionBroken(*self._death_cause())
             raise self.broken from None
+        if self._client.output_exceeded:
+            self.broken = SessionBroken("output-limit", f"the output passed the {self._limits.output_kb:g} KB limit")
+            raise self.broken
         return self._last_error == TIMED_OUT
 
     def _execute(self, cell, index):
@@ -153,9 +223,10 @@ class KernelSession:
             except SessionBroken as broken:
                 failures.append(CellFailure(grade_id, broken.status, f"{label}: {broken}"))
                 break
-            error = _error_text(cell.get("outputs", []))
+            error = _error(cell.get("outputs", []))
             if error:
-                failures.append(CellFailure(grade_id, "error", f"{label} raised {error}"))
+                kind = limit_status(*error) or "error"
+                failures.append(CellFailure(grade_id, kind, f"{label} raised {error[1]}"))
         return failures
 
     def probe(self, code, inputs):
@@ -165,6 +236,7 @@ class KernelSession:
             self._booted = True
         call = f"__autograder_run({code!r}, {wire.encode(inputs)!r})"
         cell = nbformat.v4.new_code_cell(call)
+        self._client.witness_allowance = 1
         self._execute_extra(cell)
         texts = [out["data"][harness.WITNESS_MIME] for out in cell.outputs
                  if out.get("output_type") == "display_data" and harness.WITNESS_MIME in out.get("data", {})]
@@ -176,10 +248,26 @@ class KernelSession:
         return witness
 
 
+def exit_cause(returncode):
+    """(status, message) for a kernel process that ended with `returncode` (shell style: 128+signal)."""
+    if returncode is not None and returncode > 128:
+        returncode = -(returncode - 128)
+    if returncode == -signal.SIGXCPU:
+        return "cpu-time", "the kernel used up its CPU time and was stopped"
+    if returncode is not None and returncode < 0:
+        return "kernel-died", f"the kernel died ({signal.Signals(-returncode).name})"
+    return "kernel-died", f"the kernel died (the process exited with status {returncode})"
+
+
 class LocalKernel:
-    """Starts a plain local Jupyter kernel: no isolation beyond a separate process."""
+    """Starts a plain local Jupyter kernel: no isolation beyond a separate process.
+
+    Only the time and output limits hold; use it for students' own checks and
+    for `grade --unsafe-no-sandbox`.
+    """
 
     kernel_name = "python3"
+    sandboxed = False
 
     def __init__(self, limits=None):
         self.limits = limits or Limits()
@@ -190,12 +278,20 @@ class LocalKernel:
         env["MPLBACKEND"] = "agg"
         return env
 
+    def _client(self, nb, workdir, **options):
+        return GradingClient(nb, kernel_name=self.kernel_name, allow_errors=True,
+                             interrupt_on_timeout=True, record_timing=False,
+                             error_on_timeout={"ename": TIMED_OUT, "evalue": "", "traceback": []},
+                             resources={"metadata": {"path": str(workdir)}}, **options)
+
+    @staticmethod
+    def _returncode(client):
+        process = getattr(getattr(client.km, "provisioner", None), "process", None)
+        return process.poll() if process else None
+
     @contextmanager
     def open(self, nb, workdir):
         """Start a kernel in `workdir` for `nb` and yield its KernelSession; always shut it down."""
-        client = NotebookClient(nb, kernel_name=self.kernel_name, allow_errors=True,
-                                interrupt_on_timeout=True, record_timing=False,
-                                error_on_timeout={"ename": TIMED_OUT, "evalue": "", "traceback": []},
-                                resources={"metadata": {"path": str(workdir)}})
+        client = self._client(nb, workdir)
         with client.setup_kernel(env=self.environment(), stderr=subprocess.DEVNULL):
-            yield KernelSession(client, self.limits)
+            yield KernelSession(client, self.limits, lambda: exit_cause(self._returncode(client)))

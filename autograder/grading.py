@@ -10,6 +10,9 @@ from pathlib import Path
 
 from . import course, gradebook, judge, notebook, policy, report
 from .execution import LocalKernel
+from .sandbox import SandboxedKernel
+
+UNSANDBOXED = "UNSANDBOXED (--unsafe-no-sandbox): student code ran unconfined"
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 
@@ -46,13 +49,18 @@ def _blocked_functions(assignment, nb):
     return blocked
 
 
-def _status(cell_failures, broken, timeouts, blocked):
-    """The named status and the message that tells the student what happened."""
+def _status(cell_failures, broken, trips, blocked):
+    """The named status and the message that tells the student what happened.
+
+    A broken session names the status; otherwise the first limit a cell or a
+    check hit; then a policy breach. Points already earned are kept in every case.
+    """
     notes = [failure.message for failure in cell_failures]
     if broken:
         return broken.status, "; ".join(dict.fromkeys(notes + [str(broken)]))
-    if timeouts or any(failure.kind == "timeout" for failure in cell_failures):
-        return "timeout", "; ".join(notes + [f"check {name} ran out of time" for name in timeouts])
+    limits = [failure.kind for failure in cell_failures if failure.kind != "error"] + [kind for _, kind in trips]
+    if limits:
+        return limits[0], "; ".join(notes + [f"check {name} hit the {kind} limit" for name, kind in trips])
     policy_notes = sorted({reason for reason in blocked.values() if reason.startswith("policy:")})
     if policy_notes:
         return "policy", "; ".join(policy_notes + notes)
@@ -72,17 +80,18 @@ def grade_notebook(assignment, path, student_id, db_url, executor, seed):
                 shutil.copy(item, workdir)
         with executor.open(nb, workdir) as session:
             cell_failures = session.run_notebook(skip=notebook.is_test_cell)
-            results, broken, timeouts = judge.run_checks(assignment.checks, session, seed, blocked)
-    status, message = _status(cell_failures, broken, timeouts, blocked)
+            results, broken, trips = judge.run_checks(assignment.checks, session, seed, blocked)
+    status, message = _status(cell_failures, broken, trips, blocked)
     return _result(assignment, student_id, status, message, [r.as_dict() for r in results])
 
 
-def _grade_job(root, assignment_id, path, student_id, db_url, limits):
+def _grade_job(root, assignment_id, path, student_id, db_url, limits, sandboxed):
     """Worker entry point: grade one submission in a fresh process."""
     assignment = course.load(Path(root), assignment_id)
+    executor = SandboxedKernel(limits) if sandboxed else LocalKernel(limits)
     try:
         return grade_notebook(assignment, Path(path), student_id, db_url,
-                              LocalKernel(limits), seed_for(assignment_id, student_id))
+                              executor, seed_for(assignment_id, student_id))
     except Exception as error:  # a grader fault for this submission must not stop the others
         traceback.print_exc()
         return failed(assignment, student_id, "grader-error", f"{type(error).__name__}: {error}")
@@ -100,8 +109,14 @@ def find_submissions(assignment, submissions_dir):
     return found
 
 
-def _finish(assignment, output_dir, db_url, result):
-    """Record one result in the gradebook, then write its files (result.json last: it marks done)."""
+def _finish(assignment, output_dir, db_url, result, sandboxed):
+    """Record one result in the gradebook, then write its files (result.json last: it marks done).
+
+    A result graded without the sandbox says so in its message and its `sandbox` field.
+    """
+    result["sandbox"] = "bubblewrap" if sandboxed else "none"
+    if not sandboxed:
+        result["message"] = "; ".join(filter(None, [UNSANDBOXED, result["message"]]))
     scores = {}
     for item in result["checks"]:
         scores[item["grade_id"]] = scores.get(item["grade_id"], 0) + item["points"]
@@ -110,7 +125,7 @@ def _finish(assignment, output_dir, db_url, result):
 
 
 def grade_all(assignment, submissions_dir, output_dir, db_url, workers=1, force=False, limits=None,
-              progress=print):
+              progress=print, sandboxed=True):
     """Grade every submission in `submissions_dir`; return the results in student order.
 
     The gradebook must already know the assignment (gradebook.prepare). Each
@@ -131,20 +146,20 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, workers=1, force=
         elif path is None:
             results[student_id] = failed(assignment, student_id, "invalid-notebook",
                                          f"no {assignment.notebook_id}.ipynb in {student_id}/")
-            _finish(assignment, output_dir, db_url, results[student_id])
+            _finish(assignment, output_dir, db_url, results[student_id], sandboxed)
         else:
             jobs[student_id] = path
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context) as pool:
         futures = {student_id: pool.submit(_grade_job, str(assignment.root), assignment.id, str(path),
-                                           student_id, db_url, limits or assignment.limits)
+                                           student_id, db_url, limits or assignment.limits, sandboxed)
                    for student_id, path in jobs.items()}
         for student_id, future in futures.items():
             try:
                 result = future.result()
             except Exception as error:  # the worker process itself died
                 result = failed(assignment, student_id, "grader-error", f"worker failed: {error}")
-            _finish(assignment, output_dir, db_url, result)
+            _finish(assignment, output_dir, db_url, result, sandboxed)
             results[student_id] = result
             progress(result)
     ordered = [results[student_id] for student_id in sorted(results)]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .execution import CellTimedOut, SessionBroken
+from .execution import CellTimedOut, SessionBroken, limit_status
 from .wire import Opaque, WireError
 
 TINY = 1e-300
@@ -20,7 +20,11 @@ class Fail(AssertionError):
 
 
 class StudentError(Exception):
-    """The student's code raised while a probe ran."""
+    """The student's code raised while a probe ran; `limit` names the limit it hit, if any."""
+
+    def __init__(self, message, limit=None):
+        super().__init__(message)
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,8 @@ class Student:
         witness = self._session.probe(code, inputs)
         if "error" in witness:
             error = witness["error"]
-            raise StudentError(f"raised {error.get('type')}: {error.get('message')}")
+            kind, message = str(error.get("type")), str(error.get("message"))
+            raise StudentError(f"raised {kind}: {message}", limit_status(kind, message))
         after = witness.get("inputs_after", {})
         for name, before in inputs.items():
             if not _same(before, after.get(name) if isinstance(after, dict) else None):
@@ -96,7 +101,7 @@ class Student:
         except Fail as failure:
             raise Fail(f"{function} {failure}") from None
         except StudentError as error:
-            raise StudentError(f"{function} {error}") from None
+            raise StudentError(f"{function} {error}", error.limit) from None
 
 
 def _kind(value):
@@ -163,14 +168,15 @@ def _check_seed(seed, name):
 
 
 def run_checks(checks, session, seed, blocked):
-    """Run every check; return (results, broken, timeouts).
+    """Run every check; return (results, broken, trips).
 
     `blocked` maps a function to the reason (policy, missing) that zeroes its
     checks without running them. `broken` is the SessionBroken that stopped the
-    run, or None; `timeouts` names the checks that ran out of time. A check's
-    rng depends only on the seed and its name, so a regrade is identical.
+    run, or None; `trips` lists (check name, limit status) for the checks that
+    hit a limit. A check's rng depends only on the seed and its name, so a
+    regrade is identical.
     """
-    student, broken, results, timeouts = Student(session), None, [], []
+    student, broken, results, trips = Student(session), None, [], []
     for item in checks:
         points, message = 0, "passed"
         reasons = [blocked[f] for f in item.functions if f in blocked]
@@ -182,15 +188,19 @@ def run_checks(checks, session, seed, blocked):
             try:
                 item.run(student, np.random.default_rng(_check_seed(seed, item.name)))
                 points = item.points
-            except (Fail, StudentError) as failure:
+            except Fail as failure:
                 message = str(failure)
+            except StudentError as error:
+                message = str(error)
+                if error.limit:
+                    trips.append((item.name, error.limit))
             except CellTimedOut as timeout:
                 message = f"timeout: {timeout}"
-                timeouts.append(item.name)
+                trips.append((item.name, "timeout"))
             except WireError as error:
                 message = f"the output could not be read: {error}"
             except SessionBroken as error:
                 broken, message = error, str(error)
         results.append(CheckResult(item.name, item.grade_id, list(item.functions), points,
                                    item.points, message))
-    return results, broken, timeouts
+    return results, broken, trips

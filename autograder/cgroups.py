@@ -1,0 +1,111 @@
+"""Hard memory and process caps for one kernel, from cgroups where this machine lets us write them.
+
+Resource limits (RLIMIT_DATA, RLIMIT_NPROC) are the first line; a cgroup also
+counts what they miss (tmpfs pages, every thread of every child) and tells an
+out-of-memory kill apart from any other death. cgroup v1 (separate `memory`
+and `pids` hierarchies) and v2 (one unified tree) are both handled; where
+neither is writable, `Cgroup.create` returns None and the rlimits stand alone.
+"""
+import os
+import signal
+import time
+import uuid
+from pathlib import Path
+
+MOUNT = Path("/sys/fs/cgroup")
+
+
+def _own_path(controller):
+    """This process's cgroup path in `controller`'s hierarchy ("" for v2's unified one)."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            return path
+    return None
+
+
+def _v1_folder(controller, name):
+    path = _own_path(controller)
+    base = MOUNT / controller / path.lstrip("/") if path is not None else None
+    return base / name if base and (base / "cgroup.procs").is_file() else None
+
+
+class Cgroup:
+    """One kernel's cgroup folders; a process joins by writing its pid to every `procs_files` entry."""
+
+    def __init__(self, folders, oom_file):
+        self.folders = folders
+        self.oom_file = oom_file
+
+    @property
+    def procs_files(self):
+        return [str(folder / "cgroup.procs") for folder in self.folders]
+
+    @classmethod
+    def create(cls, memory_bytes, pids):
+        """A new cgroup capping memory and pids, or None where the machine offers none."""
+        name = f"autograder-{uuid.uuid4().hex[:12]}"
+        try:
+            if (MOUNT / "cgroup.controllers").is_file():
+                return cls._create_v2(name, memory_bytes, pids)
+            return cls._create_v1(name, memory_bytes, pids)
+        except OSError:
+            return None
+
+    @classmethod
+    def _create_v1(cls, name, memory_bytes, pids):
+        memory, tasks = _v1_folder("memory", name), _v1_folder("pids", name)
+        if memory is None or tasks is None:
+            return None
+        group = cls([], memory / "memory.oom_control")
+        for folder, setting, value in ((memory, "memory.limit_in_bytes", memory_bytes), (tasks, "pids.max", pids)):
+            folder.mkdir()
+            group.folders.append(folder)
+            try:
+                (folder / setting).write_text(str(value))
+            except OSError:
+                group.remove()
+                raise
+        return group
+
+    @classmethod
+    def _create_v2(cls, name, memory_bytes, pids):
+        folder = MOUNT / (_own_path("") or "/").lstrip("/") / name
+        folder.mkdir()
+        group = cls([folder], folder / "memory.events")
+        try:
+            (folder / "memory.max").write_text(str(memory_bytes))
+            (folder / "pids.max").write_text(str(pids))
+        except OSError:
+            group.remove()
+            raise
+        return group
+
+    def oom_killed(self):
+        """True once the kernel (or a child) was killed for passing the memory cap."""
+        try:
+            fields = dict(line.split() for line in self.oom_file.read_text().splitlines())
+        except (OSError, ValueError):
+            return False
+        return int(fields.get("oom_kill", 0)) > 0
+
+    def remove(self):
+        """Kill whatever is left inside and delete the folders."""
+        for folder in self.folders:
+            for _ in range(50):
+                try:
+                    pids = [int(pid) for pid in (folder / "cgroup.procs").read_text().split()]
+                except OSError:
+                    break
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.02)
+            try:
+                folder.rmdir()
+            except OSError:
+                pass

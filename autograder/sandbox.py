@@ -1,0 +1,206 @@
+"""Confine the student's kernel with bubblewrap (DESIGN.md, "The trust model"; docs/security.md).
+
+Inside, the kernel sees a read-only system (/usr and the Python it runs on),
+a size-capped tmpfs home holding only the data the assignment releases, its
+own /tmp, no network (it talks to the grader over Unix sockets in a folder
+of its own), a fresh PID namespace, and it runs as an unprivileged uid with
+no capabilities under resource limits, in its own cgroup where one can be made.
+"""
+import functools
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from jupyter_client import AsyncKernelManager
+from traitlets import Any
+
+from .cgroups import Cgroup
+from .execution import KernelSession, Limits, LocalKernel, exit_cause
+
+HOME = "/home/student"
+UID_BASE = 200_000  # sandbox uids are never real accounts; one per grading process
+SYSTEM_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd", "group",
+              "alternatives", "fonts", "mime.types")
+# Runs as the grader, before bwrap: join the kernel's cgroups so every process inside is counted.
+JOIN_CGROUPS = 'for procs in $AUTOGRADER_CGROUP_PROCS; do echo $$ > "$procs" || exit 125; done; exec "$@"'
+MB = 1 << 20
+
+HELP = """\
+bubblewrap cannot confine student code on this machine: {reason}
+Options:
+  - install it: `apt-get install bubblewrap` (Debian/Ubuntu) or `dnf install bubblewrap` (Fedora);
+  - where unprivileged user namespaces are off, run the grader as root or enable them
+    (`sysctl kernel.unprivileged_userns_clone=1`, or `user.max_user_namespaces` above 0);
+  - on macOS or Windows, grade in a Linux container or VM;
+  - only for code you trust: `autograder grade ... --unsafe-no-sandbox` (every result then says so)."""
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create its namespaces here."""
+
+
+def _sandbox_uid():
+    return UID_BASE + os.getpid() % 100_000 if os.geteuid() == 0 else os.getuid()
+
+
+def _with_parents(path, mount):
+    """Mount arguments for `path`, creating its parents inside as 0755 so any uid can pass."""
+    args = []
+    for parent in reversed(Path(path).parents[:-1]):
+        args += ["--perms", "0755", "--dir", str(parent)]
+    return args + [mount, str(path), str(path)]
+
+
+def _system_mounts():
+    """The read-only system: /usr, the top-level links into it, a few files of /etc, and the Python in use."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64"):
+        path = Path("/", name)
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for name in SYSTEM_ETC:
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    roots = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    for root in sorted(roots):
+        if not root.is_relative_to("/usr"):
+            args += _with_parents(root, "--ro-bind")
+    for device in sorted(glob.glob("/dev/nvidia*")):  # GPU runners: the devices, never the host's /dev
+        args += ["--dev-bind", device, device]
+    return args
+
+
+class Jail:
+    """The bubblewrap command line for one kernel: what it sees and what it may use."""
+
+    def __init__(self, limits, workdir, socket_dir, uid):
+        self.limits, self.workdir, self.socket_dir, self.uid = limits, Path(workdir), socket_dir, uid
+
+    def _filesystem(self):
+        disk = str(int(self.limits.disk_mb * MB))
+        args = _system_mounts() + ["--proc", "/proc", "--dev", "/dev",
+                                   "--size", disk, "--perms", "1777", "--tmpfs", "/tmp",
+                                   "--size", disk, "--perms", "0777", "--tmpfs", HOME]
+        for item in sorted(self.workdir.iterdir()):  # the released data, read-only
+            args += ["--ro-bind", str(item), f"{HOME}/{item.name}"]
+        return args + ["--bind", self.socket_dir, self.socket_dir]
+
+    def _environment(self):
+        env = {"HOME": HOME, "USER": "student", "LOGNAME": "student", "LANG": "C.UTF-8", "TMPDIR": "/tmp",
+               "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "MPLBACKEND": "agg"}
+        if "CUDA_VISIBLE_DEVICES" in os.environ:
+            env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
+        return [arg for name, value in sorted(env.items()) for arg in ("--setenv", name, value)]
+
+    def _limits(self):
+        limits, cpu = self.limits, int(self.limits.cpu_seconds)
+        args = ["prlimit", f"--data={int(limits.memory_mb * MB)}", f"--fsize={int(limits.file_size_mb * MB)}",
+                f"--cpu={cpu}:{cpu + 5}", "--core=0"]
+        if os.geteuid() == 0:  # RLIMIT_NPROC counts every process of the uid: only a private uid can have it
+            args.append(f"--nproc={limits.processes}")
+        return args + ["--"]
+
+    def _drop_privileges(self):
+        if os.geteuid() != 0:
+            return []  # bwrap's user namespace already leaves us unprivileged
+        return ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+
+    def command(self, argv):
+        """`argv` (the kernel's command) wrapped: bwrap, then resource limits, then the uid drop."""
+        args = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
+                "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
+        if os.geteuid() != 0:
+            args += ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
+        args += self._filesystem() + ["--chdir", HOME, "--clearenv"] + self._environment()
+        return ["/bin/sh", "-c", JOIN_CGROUPS, "join-cgroups"] + args + self._limits() + \
+            self._drop_privileges() + list(argv)
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel starts inside a Jail and talks over Unix sockets."""
+
+    jail = Any()
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return self.jail.command(super().format_kernel_cmd(extra_arguments))
+
+    def write_connection_file(self, **kwargs):
+        """The kernel reads it as the sandbox uid (jupyter_client makes it readable by us only)."""
+        super().write_connection_file(**kwargs)
+        os.chown(self.connection_file, self.jail.uid, self.jail.uid)
+
+    @property
+    def kernel_spec(self):
+        """Interrupt by message: a signal to our child cannot reach the kernel's own session."""
+        spec = super().kernel_spec
+        spec.interrupt_mode = "message"
+        return spec
+
+
+@contextmanager
+def _socket_dir(uid):
+    """A private folder for the kernel's sockets and connection file, owned by the sandbox uid.
+
+    It lives in /tmp, which is a tmpfs inside too, so it has the same path on both sides.
+    """
+    folder = tempfile.mkdtemp(prefix="autograder-ipc-", dir="/tmp")
+    try:
+        os.chown(folder, uid, uid)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _cgroup_memory(limits):
+    """The cgroup cap: the heap limit plus both tmpfs and some slack for the interpreter."""
+    return int((limits.memory_mb + 2 * limits.disk_mb + 256) * MB)
+
+
+class SandboxedKernel(LocalKernel):
+    """Starts the kernel inside bubblewrap, with every limit of `Limits` enforced."""
+
+    sandboxed = True
+
+    @contextmanager
+    def open(self, nb, workdir):
+        uid = _sandbox_uid()
+        cgroup = Cgroup.create(_cgroup_memory(self.limits), self.limits.processes + 8)
+        try:
+            with _socket_dir(uid) as sockets:
+                km = SandboxedKernelManager(kernel_name=self.kernel_name, transport="ipc",
+                                            ip=f"{sockets}/kernel", connection_file=f"{sockets}/kernel.json",
+                                            jail=Jail(self.limits, workdir, sockets, uid))
+                client = self._client(nb, workdir, km=km)
+                env = {"PATH": "/usr/bin:/bin",
+                       "AUTOGRADER_CGROUP_PROCS": " ".join(cgroup.procs_files if cgroup else [])}
+                with client.setup_kernel(env=env, stderr=subprocess.DEVNULL):
+                    yield KernelSession(client, self.limits, lambda: self._death_cause(client, cgroup))
+        finally:
+            if cgroup:
+                cgroup.remove()
+
+    def _death_cause(self, client, cgroup):
+        if cgroup and cgroup.oom_killed():
+            return "memory", f"the kernel passed its {self.limits.memory_mb:g} MB memory limit and was killed"
+        return exit_cause(self._returncode(client))
+
+
+@functools.cache
+def check_available():
+    """Raise SandboxUnavailable (with the options) unless a trivial command runs in a Jail here."""
+    if shutil.which("bwrap") is None:
+        raise SandboxUnavailable(HELP.format(reason="the `bwrap` command is not installed."))
+    uid = _sandbox_uid()
+    with tempfile.TemporaryDirectory() as workdir, _socket_dir(uid) as sockets:
+        command = Jail(Limits(), workdir, sockets, uid).command(["/bin/true"])
+        done = subprocess.run(command, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise SandboxUnavailable(HELP.format(reason=reason))
