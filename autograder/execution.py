@@ -56,7 +56,7 @@ class Limits:
 
 def limit_status(error_type, message):
     """The named status of a limit behind an error the student's code raised, or None."""
-    if error_type == "MemoryError":
+    if error_type.endswith("MemoryError"):  # numpy raises its own _ArrayMemoryError
         return "memory"
     if "[Errno 27]" in message:  # EFBIG: RLIMIT_FSIZE
         return "file-size"
@@ -124,10 +124,12 @@ class GradingClient(NotebookClient):
     def process_message(self, msg, cell, cell_index):
         content = msg.get("content", {})
         if msg["msg_type"] != "status":
-            if self.witness_allowance and harness.WITNESS_MIME in content.get("data", {}):
+            size = len(json.dumps(content, default=str))
+            if self.witness_allowance and harness.WITNESS_MIME in content.get("data", {}) \
+                    and size <= 2 * wire.MAX_WIRE_BYTES:
                 self.witness_allowance -= 1
             else:
-                self.output_bytes += len(json.dumps(content, default=str))
+                self.output_bytes += size
             if self.output_bytes > self.output_limit:
                 if not self.output_exceeded:
                     self.output_exceeded = True
@@ -168,6 +170,9 @@ class KernelSession:
             self._client.execute_cell(cell, index)
         except DeadKernelError:
             self.broken = SessionBroken(*self._death_cause())
+            raise self.broken from None
+        except (ValueError, KeyError, TypeError) as error:  # a message that is not Jupyter's protocol
+            self.broken = SessionBroken("protocol-error", f"the kernel sent a malformed message ({error})"[:300])
             raise self.broken from None
         if self._client.output_exceeded:
             self.broken = SessionBroken("output-limit", f"the output passed the {self._limits.output_kb:g} KB limit")
@@ -293,5 +298,5 @@ class LocalKernel:
     def open(self, nb, workdir):
         """Start a kernel in `workdir` for `nb` and yield its KernelSession; always shut it down."""
         client = self._client(nb, workdir)
-        with client.setup_kernel(env=self.environment(), stderr=subprocess.DEVNULL):
+        with client.setup_kernel(env=self.environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             yield KernelSession(client, self.limits, lambda: exit_cause(self._returncode(client)))

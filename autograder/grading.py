@@ -1,11 +1,11 @@
 """The grading pipeline of DESIGN.md: one submission, then a folder of them."""
+import functools
 import hashlib
 import multiprocessing
-import re
 import shutil
 import tempfile
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from . import course, gradebook, judge, notebook, policy, report
@@ -13,8 +13,6 @@ from .execution import LocalKernel
 from .sandbox import SandboxedKernel
 
 UNSANDBOXED = "UNSANDBOXED (--unsafe-no-sandbox): student code ran unconfined"
-
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 
 
 def seed_for(assignment_id, student_id):
@@ -52,15 +50,18 @@ def _blocked_functions(assignment, nb):
 def _status(cell_failures, broken, trips, blocked):
     """The named status and the message that tells the student what happened.
 
-    A broken session names the status; otherwise the first limit a cell or a
-    check hit; then a policy breach. Points already earned are kept in every case.
+    The status is the first limit the submission hit, in the order things ran
+    (a fork bomb's `processes` rather than the broken kernel it leaves), then a
+    policy breach. Points already earned are kept in every case.
     """
     notes = [failure.message for failure in cell_failures]
-    if broken:
-        return broken.status, "; ".join(dict.fromkeys(notes + [str(broken)]))
+    notes += [f"check {name} hit the {kind} limit" for name, kind in trips]
     limits = [failure.kind for failure in cell_failures if failure.kind != "error"] + [kind for _, kind in trips]
+    if broken:
+        limits.append(broken.status)
+        notes.append(str(broken))
     if limits:
-        return limits[0], "; ".join(notes + [f"check {name} hit the {kind} limit" for name, kind in trips])
+        return limits[0], "; ".join(dict.fromkeys(notes))
     policy_notes = sorted({reason for reason in blocked.values() if reason.startswith("policy:")})
     if policy_notes:
         return "policy", "; ".join(policy_notes + notes)
@@ -85,10 +86,10 @@ def grade_notebook(assignment, path, student_id, db_url, executor, seed):
     return _result(assignment, student_id, status, message, [r.as_dict() for r in results])
 
 
-def _grade_job(root, assignment_id, path, student_id, db_url, limits, sandboxed):
+def _grade_job(root, assignment_id, path, student_id, *, db_url, limits, sandboxed):
     """Worker entry point: grade one submission in a fresh process."""
     assignment = course.load(Path(root), assignment_id)
-    executor = SandboxedKernel(limits) if sandboxed else LocalKernel(limits)
+    executor = SandboxedKernel(limits, assignment.forbidden) if sandboxed else LocalKernel(limits)
     try:
         return grade_notebook(assignment, Path(path), student_id, db_url,
                               executor, seed_for(assignment_id, student_id))
@@ -97,15 +98,52 @@ def _grade_job(root, assignment_id, path, student_id, db_url, limits, sandboxed)
         return failed(assignment, student_id, "grader-error", f"{type(error).__name__}: {error}")
 
 
+def _symlink_in(folder, path):
+    """The first part of `path` below `folder` that is a symbolic link, or None."""
+    for part in [*reversed(path.relative_to(folder).parents[:-1]), path.relative_to(folder)]:
+        if (folder / part).is_symlink():
+            return folder / part
+    return None
+
+
+def _pooled(jobs, workers, job):
+    """Run job(path, student_id) for {student_id: path} in fresh processes; yield (student_id, result or error)."""
+    if not jobs:
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))), mp_context=context) as pool:
+        futures = {pool.submit(job, str(path), student_id): student_id for student_id, path in jobs.items()}
+        for future in as_completed(futures):
+            try:
+                yield futures[future], future.result()
+            except Exception as error:  # the worker process died (BrokenProcessPool) or could not start
+                yield futures[future], error
+
+
 def find_submissions(assignment, submissions_dir):
-    """{student_id: notebook path or None}: `DIR/<student>/<id>.ipynb` or nbgrader's `DIR/<student>/<id>/<id>.ipynb`."""
-    found = {}
+    """{student_id: notebook path, or (status, message) when there is nothing to grade}.
+
+    `DIR/<student>/<id>.ipynb` or nbgrader's `DIR/<student>/<id>/<id>.ipynb`.
+    Symbolic links are refused: they could point at another student's work or
+    at the grader's own files.
+    """
+    found, name = {}, f"{assignment.notebook_id}.ipynb"
     for folder in sorted(Path(submissions_dir).iterdir()):
-        if not folder.is_dir():
+        if folder.is_symlink():
+            found[folder.name] = ("invalid-submission", f"{folder.name}/ is a symbolic link, not a folder")
+        elif not folder.is_dir():
             continue
-        name = f"{assignment.notebook_id}.ipynb"
-        candidates = [folder / name, folder / assignment.id / name]
-        found[folder.name] = next((c for c in candidates if c.is_file()), None)
+        elif not report.STUDENT_ID.match(folder.name):
+            found[folder.name] = ("invalid-submission", "the folder name is not a usable student id")
+        else:
+            candidates = [folder / name, folder / assignment.id / name]
+            path = next((c for c in candidates if c.is_symlink() or c.is_file()), None)
+            link = path and _symlink_in(folder, path)
+            if link:
+                found[folder.name] = ("invalid-submission",
+                                      f"{link.relative_to(folder.parent)} is a symbolic link, not a file")
+            else:
+                found[folder.name] = path or ("invalid-notebook", f"no {name} in {folder.name}/")
     return found
 
 
@@ -117,10 +155,11 @@ def _finish(assignment, output_dir, db_url, result, sandboxed):
     result["sandbox"] = "bubblewrap" if sandboxed else "none"
     if not sandboxed:
         result["message"] = "; ".join(filter(None, [UNSANDBOXED, result["message"]]))
-    scores = {}
-    for item in result["checks"]:
-        scores[item["grade_id"]] = scores.get(item["grade_id"], 0) + item["points"]
-    gradebook.record(db_url, assignment, result["student_id"], scores)
+    if result["status"] != "invalid-submission":  # no student to record: the folder itself is unusable
+        scores = {}
+        for item in result["checks"]:
+            scores[item["grade_id"]] = scores.get(item["grade_id"], 0) + item["points"]
+        gradebook.record(db_url, assignment, result["student_id"], scores)
     report.write_student(output_dir, result)
 
 
@@ -135,33 +174,34 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, workers=1, force=
     """
     output_dir = Path(output_dir)
     results, jobs = {}, {}
-    for student_id, path in find_submissions(assignment, submissions_dir).items():
-        if not STUDENT_ID.match(student_id):
-            results[student_id] = failed(assignment, student_id, "invalid-submission",
-                                         "the folder name is not a usable student id")
-            continue
+    for student_id, found in find_submissions(assignment, submissions_dir).items():
         done = None if force else report.read_result(output_dir, student_id)
         if done and done.get("assignment") == assignment.id:
             results[student_id] = done
-        elif path is None:
-            results[student_id] = failed(assignment, student_id, "invalid-notebook",
-                                         f"no {assignment.notebook_id}.ipynb in {student_id}/")
+        elif isinstance(found, tuple):
+            results[student_id] = failed(assignment, student_id, *found)
             _finish(assignment, output_dir, db_url, results[student_id], sandboxed)
         else:
-            jobs[student_id] = path
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context) as pool:
-        futures = {student_id: pool.submit(_grade_job, str(assignment.root), assignment.id, str(path),
-                                           student_id, db_url, limits or assignment.limits, sandboxed)
-                   for student_id, path in jobs.items()}
-        for student_id, future in futures.items():
-            try:
-                result = future.result()
-            except Exception as error:  # the worker process itself died
-                result = failed(assignment, student_id, "grader-error", f"worker failed: {error}")
-            _finish(assignment, output_dir, db_url, result, sandboxed)
-            results[student_id] = result
-            progress(result)
+            jobs[student_id] = found
+    job = functools.partial(_grade_job, str(assignment.root), assignment.id, db_url=db_url,
+                            limits=limits or assignment.limits, sandboxed=sandboxed)
+
+    def record(student_id, result):
+        _finish(assignment, output_dir, db_url, result, sandboxed)
+        results[student_id] = result
+        progress(result)
+
+    lost = []
+    for student_id, outcome in _pooled(jobs, workers, job):
+        if isinstance(outcome, Exception):
+            lost.append(student_id)  # a worker died, and a broken pool fails all it still held
+        else:
+            record(student_id, outcome)
+    for student_id in lost:  # again, each alone, so one submission cannot take others down
+        for _, outcome in _pooled({student_id: jobs[student_id]}, 1, job):
+            if isinstance(outcome, Exception):
+                outcome = failed(assignment, student_id, "grader-error", f"the grading worker died: {outcome}")
+            record(student_id, outcome)
     ordered = [results[student_id] for student_id in sorted(results)]
     report.write_grades(output_dir / "grades.csv", ordered)
     return ordered

@@ -11,17 +11,23 @@ def make_runner(wire, user_namespace, display):
     """Return run(code, payload): execute `code` with the decoded inputs, display the witness."""
     import traceback
 
+    def describe(error):
+        lines = traceback.format_exception(type(error), error, error.__traceback__)
+        return {"error": {"type": type(error).__name__, "message": str(error)[:2000],
+                          "traceback": "".join(lines[-8:])[-4000:]}}
+
     def run(code, payload):
         inputs = wire.decode(payload)
         namespace = dict(user_namespace)
         namespace.update(inputs)
         try:
             exec(compile(code, "<autograder probe>", "exec"), namespace)
-            witness = {"result": namespace.get("result"), "inputs_after": inputs}
+            text = wire.encode({"result": namespace.get("result"), "inputs_after": inputs})
+            if len(text) > wire.MAX_WIRE_BYTES:
+                raise wire.WireError(f"the result is {len(text) / 2**20:.0f} MB, over the "
+                                     f"{wire.MAX_WIRE_BYTES / 2**20:.0f} MB limit")
         except Exception as error:  # the student's exception is data for the judge
-            lines = traceback.format_exception(type(error), error, error.__traceback__)
-            witness = {"error": {"type": type(error).__name__, "message": str(error)[:2000],
-                                 "traceback": "".join(lines[-8:])[-4000:]}}
-        display({WITNESS_MIME: wire.encode(witness)}, raw=True)
+            text = wire.encode(describe(error))
+        display({WITNESS_MIME: text}, raw=True)
 
     return run

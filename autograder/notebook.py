@@ -8,6 +8,7 @@ from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateI
                                     OverwriteCells, OverwriteKernelspec)
 
 MAX_NOTEBOOK_BYTES = 100 * 2**20
+MAX_CELLS = 5000  # course notebooks have a few hundred; 20,000 empty cells would only burn kernel time
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION.*?### END SOLUTION", re.DOTALL)
 
 
@@ -38,6 +39,8 @@ def load(path):
     if data.get("nbformat") != 4:
         raise InvalidNotebook(f"{path.name} is in nbformat {data.get('nbformat')}; only nbformat 4 is "
                               "graded (open it in a current Jupyter and save it again)")
+    if isinstance(data.get("cells"), list) and len(data["cells"]) > MAX_CELLS:
+        raise InvalidNotebook(f"{path.name} has {len(data['cells'])} cells, over the {MAX_CELLS} limit")
     try:
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
@@ -47,10 +50,22 @@ def load(path):
     return nb
 
 
+class DeduplicateGradeIds(DeduplicateIds):
+    """nbgrader's DeduplicateIds, which leaves `nbgrader: {}` on the dropped copies; OverwriteCells
+    then fails on them (KeyError 'grade_id'). A duplicated cell becomes a plain cell instead."""
+
+    def preprocess(self, nb, resources):
+        nb, resources = super().preprocess(nb, resources)
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader") == {}:
+                del cell.metadata["nbgrader"]
+        return nb, resources
+
+
 def restore(nb, assignment_id, notebook_id, db_url):
     """Restore locked and test cells, points and kernelspec from the gradebook (nbgrader's sanitizing)."""
     resources = {"nbgrader": {"db_url": db_url, "assignment": assignment_id, "notebook": notebook_id}}
-    for preprocessor in (ClearOutput(), DeduplicateIds(), OverwriteKernelspec(),
+    for preprocessor in (ClearOutput(), DeduplicateGradeIds(), OverwriteKernelspec(),
                          OverwriteCells(add_missing_cells=True), CheckCellMetadata()):
         try:
             nb, resources = preprocessor.preprocess(nb, resources)

@@ -5,6 +5,7 @@ uses a name that any cell binds to one, directly or through helper functions
 defined anywhere in the notebook.
 """
 import ast
+import re
 
 from . import notebook
 
@@ -30,8 +31,8 @@ def _imported_modules(node):
 def _parse(source):
     try:
         return ast.parse(source)
-    except SyntaxError:
-        return None  # IPython magics or broken code: nothing to see statically
+    except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):
+        return None  # IPython magics, broken or pathological code: nothing to see statically
 
 
 def _names_and_imports(tree):
@@ -78,10 +79,24 @@ def scan(nb, forbidden, functions):
     return violations
 
 
+TOP_LEVEL_DEF = re.compile(r"^(?:async\s+)?(?:def|class)\s+(\w+)", re.MULTILINE)
+
+
 def defined_names(nb):
-    """Names that some code cell binds at top level (def, class, assignment, import)."""
+    """Names that some code cell binds at top level (def, class, assignment, import).
+
+    A cell the parser rejects (IPython magics, or CPython 3.11's spurious "AST constructor
+    recursion depth mismatch") still counts its top-level `def`s: this only improves messages,
+    and must never call a function missing that the kernel will define.
+    """
     names = set()
-    for tree in filter(None, (_parse(cell.source) for cell in nb.cells if cell.cell_type == "code")):
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tree = _parse(cell.source)
+        if tree is None:
+            names.update(TOP_LEVEL_DEF.findall(cell.source))
+            continue
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 names.add(node.name)

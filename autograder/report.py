@@ -1,13 +1,23 @@
 """What a grading run writes: result.json and feedback.html per student, grades.csv for all."""
 import csv
+import hashlib
 import html
 import io
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
 CSV_FIELDS = ("student_id", "assignment", "score", "max_score", "status", "message")
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
+
+
+def student_folder(output_dir, student_id):
+    """Where a student's files go; an unusable id (say `-rf` or `.x`) goes under `_invalid/<hash>`."""
+    if STUDENT_ID.match(student_id):
+        return Path(output_dir) / student_id
+    return Path(output_dir) / "_invalid" / hashlib.sha256(student_id.encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def atomic_write(path, text):
@@ -50,14 +60,14 @@ name and score only.</p>
 
 
 def write_student(output_dir, result):
-    folder = Path(output_dir) / result["student_id"]
+    folder = student_folder(output_dir, result["student_id"])
     atomic_write(folder / "feedback.html", feedback_html(result))
     atomic_write(folder / "result.json", json.dumps(result, indent=2) + "\n")
 
 
 def read_result(output_dir, student_id):
     """The finished result.json of `student_id`, or None when there is none to trust."""
-    path = Path(output_dir) / student_id / "result.json"
+    path = student_folder(output_dir, student_id) / "result.json"
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):

@@ -8,6 +8,7 @@ no capabilities under resource limits, in its own cgroup where one can be made.
 """
 import functools
 import glob
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -76,19 +77,48 @@ def _system_mounts():
     return args
 
 
+def _blocked_packages(names, folder):
+    """(stand-in, installed path) pairs that hide each installed package in `names` from the kernel.
+
+    The stand-in is a package whose import raises, so a dynamic import the
+    static policy cannot see (`importlib.import_module("tensor" + "flow")`)
+    fails too; none of the real package's files stay visible.
+    """
+    pairs = []
+    for name in names:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            continue
+        stand_in = Path(folder, name)
+        stand_in.mkdir(mode=0o755)
+        (stand_in / "__init__.py").write_text(f"raise ImportError({name + ' is not allowed in this assignment'!r})\n")
+        if spec.submodule_search_locations:
+            pairs += [(str(stand_in), location) for location in spec.submodule_search_locations]
+        elif spec.origin and os.path.isfile(spec.origin):
+            pairs.append((str(stand_in / "__init__.py"), spec.origin))
+    return pairs
+
+
 class Jail:
     """The bubblewrap command line for one kernel: what it sees and what it may use."""
 
-    def __init__(self, limits, workdir, socket_dir, uid):
+    def __init__(self, limits, workdir, socket_dir, uid, blocked=()):
         self.limits, self.workdir, self.socket_dir, self.uid = limits, Path(workdir), socket_dir, uid
+        self.blocked = blocked  # (stand-in, path) pairs from _blocked_packages
 
     def _filesystem(self):
         disk = str(int(self.limits.disk_mb * MB))
         args = _system_mounts() + ["--proc", "/proc", "--dev", "/dev",
+                                   "--size", disk, "--perms", "1777", "--tmpfs", "/dev/shm",
                                    "--size", disk, "--perms", "1777", "--tmpfs", "/tmp",
                                    "--size", disk, "--perms", "0777", "--tmpfs", HOME]
         for item in sorted(self.workdir.iterdir()):  # the released data, read-only
             args += ["--ro-bind", str(item), f"{HOME}/{item.name}"]
+        for stand_in, path in self.blocked:
+            args += ["--ro-bind", stand_in, path]
         return args + ["--bind", self.socket_dir, self.socket_dir]
 
     def _environment(self):
@@ -164,23 +194,31 @@ def _cgroup_memory(limits):
 
 
 class SandboxedKernel(LocalKernel):
-    """Starts the kernel inside bubblewrap, with every limit of `Limits` enforced."""
+    """Starts the kernel inside bubblewrap, with every limit of `Limits` enforced
+    and the packages in `forbidden` hidden."""
 
     sandboxed = True
+
+    def __init__(self, limits=None, forbidden=()):
+        super().__init__(limits)
+        self.forbidden = tuple(forbidden)
 
     @contextmanager
     def open(self, nb, workdir):
         uid = _sandbox_uid()
         cgroup = Cgroup.create(_cgroup_memory(self.limits), self.limits.processes + 8)
         try:
-            with _socket_dir(uid) as sockets:
+            with _socket_dir(uid) as sockets, tempfile.TemporaryDirectory(prefix="autograder-blocked-") as blocked:
+                os.chmod(blocked, 0o755)
+                jail = Jail(self.limits, workdir, sockets, uid, _blocked_packages(self.forbidden, blocked))
                 km = SandboxedKernelManager(kernel_name=self.kernel_name, transport="ipc",
                                             ip=f"{sockets}/kernel", connection_file=f"{sockets}/kernel.json",
-                                            jail=Jail(self.limits, workdir, sockets, uid))
+                                            jail=jail)
                 client = self._client(nb, workdir, km=km)
                 env = {"PATH": "/usr/bin:/bin",
                        "AUTOGRADER_CGROUP_PROCS": " ".join(cgroup.procs_files if cgroup else [])}
-                with client.setup_kernel(env=env, stderr=subprocess.DEVNULL):
+                with client.setup_kernel(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         cleanup_kc=True):  # nbclient keeps kernels it did not create
                     yield KernelSession(client, self.limits, lambda: self._death_cause(client, cgroup))
         finally:
             if cgroup:

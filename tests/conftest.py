@@ -11,10 +11,10 @@ from autograder import course, samples
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args, cwd=ROOT, timeout=600):
+def run_cli(*args, cwd=ROOT, timeout=600, env=None):
     """Run the real `autograder` command; return the finished process."""
     return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=env)
 
 
 @pytest.fixture(scope="session")
