@@ -20,15 +20,18 @@ from pathlib import Path
 from jupyter_client import AsyncKernelManager
 from traitlets import Any
 
+from . import seccomp
 from .cgroups import Cgroup
 from .execution import KernelSession, Limits, LocalKernel, exit_cause
 
 HOME = "/home/student"
+PRIVATE_TMPFS = {"/dev/shm": "1777", "/tmp": "1777", HOME: "0777"}  # writable, size-capped, per kernel
 UID_BASE = 200_000  # sandbox uids are never real accounts; one per grading process
 SYSTEM_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd", "group",
               "alternatives", "fonts", "mime.types")
-# Runs as the grader, before bwrap: join the kernel's cgroups so every process inside is counted.
-JOIN_CGROUPS = 'for procs in $AUTOGRADER_CGROUP_PROCS; do echo $$ > "$procs" || exit 125; done; exec "$@"'
+# Runs as the grader, before bwrap: join the kernel's cgroups so every process inside is counted,
+# and open the seccomp filter on fd 3 for `bwrap --seccomp 3`.
+LAUNCH = 'for procs in $AUTOGRADER_CGROUP_PROCS; do echo $$ > "$procs" || exit 125; done; exec "$@" 3< "$AUTOGRADER_SECCOMP"'
 MB = 1 << 20
 
 HELP = """\
@@ -50,10 +53,12 @@ def _sandbox_uid():
 
 
 def _with_parents(path, mount):
-    """Mount arguments for `path`, creating its parents inside as 0755 so any uid can pass."""
+    """Mount arguments for `path`, creating its parents inside as 0755 so any uid can pass
+    (but leaving the private tmpfs folders, which are mounted first, as they are)."""
     args = []
     for parent in reversed(Path(path).parents[:-1]):
-        args += ["--perms", "0755", "--dir", str(parent)]
+        if str(parent) not in PRIVATE_TMPFS:
+            args += ["--perms", "0755", "--dir", str(parent)]
     return args + [mount, str(path), str(path)]
 
 
@@ -103,18 +108,34 @@ def _blocked_packages(names, folder):
 
 
 class Jail:
-    """The bubblewrap command line for one kernel: what it sees and what it may use."""
+    """The bubblewrap command line for one kernel: what it sees and what it may use.
 
-    def __init__(self, limits, workdir, socket_dir, uid, blocked=()):
+    `grader_dir` is a folder of the grader's that is never mounted writable inside: the
+    stand-ins for forbidden packages and the seccomp filter go there.
+    """
+
+    def __init__(self, limits, workdir, socket_dir, uid, grader_dir, forbidden=(), cgroup=None):
         self.limits, self.workdir, self.socket_dir, self.uid = limits, Path(workdir), socket_dir, uid
-        self.blocked = blocked  # (stand-in, path) pairs from _blocked_packages
+        self.blocked = _blocked_packages(forbidden, grader_dir)
+        self.cgroup = cgroup
+        self.seccomp, program = None, seccomp.filter_bytes()
+        if program:
+            self.seccomp = os.path.join(grader_dir, "seccomp.bpf")
+            Path(self.seccomp).write_bytes(program)
+
+    def launch_env(self):
+        """The environment of the launch script (bwrap clears it for the kernel)."""
+        return {"PATH": "/usr/bin:/bin", "AUTOGRADER_SECCOMP": self.seccomp or "/dev/null",
+                "AUTOGRADER_CGROUP_PROCS": " ".join(self.cgroup.procs_files if self.cgroup else [])}
 
     def _filesystem(self):
+        """Private tmpfs folders first, then what is bound into them or beside them (a checkout
+        under /tmp must not be hidden by the private /tmp)."""
         disk = str(int(self.limits.disk_mb * MB))
-        args = _system_mounts() + ["--proc", "/proc", "--dev", "/dev",
-                                   "--size", disk, "--perms", "1777", "--tmpfs", "/dev/shm",
-                                   "--size", disk, "--perms", "1777", "--tmpfs", "/tmp",
-                                   "--size", disk, "--perms", "0777", "--tmpfs", HOME]
+        args = ["--proc", "/proc", "--dev", "/dev"]
+        for folder, mode in PRIVATE_TMPFS.items():
+            args += ["--size", disk, "--perms", mode, "--tmpfs", folder]
+        args += _system_mounts()
         for item in sorted(self.workdir.iterdir()):  # the released data, read-only
             args += ["--ro-bind", str(item), f"{HOME}/{item.name}"]
         for stand_in, path in self.blocked:
@@ -148,8 +169,10 @@ class Jail:
                 "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
         if os.geteuid() != 0:
             args += ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
+        if self.seccomp:
+            args += ["--seccomp", "3"]
         args += self._filesystem() + ["--chdir", HOME, "--clearenv"] + self._environment()
-        return ["/bin/sh", "-c", JOIN_CGROUPS, "join-cgroups"] + args + self._limits() + \
+        return ["/bin/sh", "-c", LAUNCH, "autograder-launch"] + args + self._limits() + \
             self._drop_privileges() + list(argv)
 
 
@@ -175,17 +198,19 @@ class SandboxedKernelManager(AsyncKernelManager):
 
 
 @contextmanager
-def _socket_dir(uid):
-    """A private folder for the kernel's sockets and connection file, owned by the sandbox uid.
-
-    It lives in /tmp, which is a tmpfs inside too, so it has the same path on both sides.
-    """
-    folder = tempfile.mkdtemp(prefix="autograder-ipc-", dir="/tmp")
+def _kernel_folders(uid):
+    """(sockets, grader_dir): the kernel's folder for its sockets and connection file, owned by
+    the sandbox uid and in /tmp (a tmpfs inside too, so the path is the same on both sides),
+    and a folder of the grader's for what the kernel may read but never change."""
+    sockets = tempfile.mkdtemp(prefix="autograder-ipc-", dir="/tmp")
+    grader_dir = tempfile.mkdtemp(prefix="autograder-jail-")
     try:
-        os.chown(folder, uid, uid)
-        yield folder
+        os.chown(sockets, uid, uid)
+        os.chmod(grader_dir, 0o755)
+        yield sockets, grader_dir
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(sockets, ignore_errors=True)
+        shutil.rmtree(grader_dir, ignore_errors=True)
 
 
 def _cgroup_memory(limits):
@@ -208,16 +233,13 @@ class SandboxedKernel(LocalKernel):
         uid = _sandbox_uid()
         cgroup = Cgroup.create(_cgroup_memory(self.limits), self.limits.processes + 8)
         try:
-            with _socket_dir(uid) as sockets, tempfile.TemporaryDirectory(prefix="autograder-blocked-") as blocked:
-                os.chmod(blocked, 0o755)
-                jail = Jail(self.limits, workdir, sockets, uid, _blocked_packages(self.forbidden, blocked))
+            with _kernel_folders(uid) as (sockets, grader_dir):
+                jail = Jail(self.limits, workdir, sockets, uid, grader_dir, self.forbidden, cgroup)
                 km = SandboxedKernelManager(kernel_name=self.kernel_name, transport="ipc",
                                             ip=f"{sockets}/kernel", connection_file=f"{sockets}/kernel.json",
                                             jail=jail)
                 client = self._client(nb, workdir, km=km)
-                env = {"PATH": "/usr/bin:/bin",
-                       "AUTOGRADER_CGROUP_PROCS": " ".join(cgroup.procs_files if cgroup else [])}
-                with client.setup_kernel(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                with client.setup_kernel(env=jail.launch_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                          cleanup_kc=True):  # nbclient keeps kernels it did not create
                     yield KernelSession(client, self.limits, lambda: self._death_cause(client, cgroup))
         finally:
@@ -236,9 +258,9 @@ def check_available():
     if shutil.which("bwrap") is None:
         raise SandboxUnavailable(HELP.format(reason="the `bwrap` command is not installed."))
     uid = _sandbox_uid()
-    with tempfile.TemporaryDirectory() as workdir, _socket_dir(uid) as sockets:
-        command = Jail(Limits(), workdir, sockets, uid).command(["/bin/true"])
-        done = subprocess.run(command, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    with tempfile.TemporaryDirectory() as workdir, _kernel_folders(uid) as (sockets, grader_dir):
+        jail = Jail(Limits(), workdir, sockets, uid, grader_dir)
+        done = subprocess.run(jail.command(["/bin/true"]), capture_output=True, text=True, env=jail.launch_env())
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
         raise SandboxUnavailable(HELP.format(reason=reason))

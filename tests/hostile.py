@@ -110,6 +110,10 @@ for attempt in (lambda: os.setuid(0), lambda: os.chroot("/"), lambda: open("/pro
         found.append("succeeded")
     except BaseException as error:
         found.append(type(error).__name__)'''), "graded", fragment="PermissionError"),
+        Case("nested_userns", leak('''
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+found = ("unshare", libc.unshare(0x10000000), ctypes.get_errno())'''), "graded", fragment="('unshare', -1, 1)"),
         # --- cheating the judge ------------------------------------------------------------------
         Case("patch_numpy", wrong_with('''
 np.allclose = lambda *args, **kwargs: True
