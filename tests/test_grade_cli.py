@@ -1,8 +1,10 @@
 """End to end through the real CLI: scores, named errors, the trust split, nothing lost."""
 import csv
 import inspect
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook
@@ -118,3 +120,12 @@ def test_scores_land_in_the_gradebook_and_nbgrader_export_still_works(graded, tm
     assert done.returncode == 0, done.stderr
     rows = {row["student_id"]: row for row in csv.DictReader(open(export))}
     assert float(rows["mallory"]["score"]) == graded["results"]["mallory"]["score"]
+
+
+def test_without_bubblewrap_grade_stops_and_names_the_options(tmp_path):
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}  # no /usr/bin: no bwrap
+    done = run_cli("grade", "backprop", "--submissions", str(tmp_path), "--output", str(tmp_path / "out"), env=env)
+    assert done.returncode == 2
+    assert "bubblewrap cannot confine" in done.stdout and "apt-get install bubblewrap" in done.stdout
+    assert "--unsafe-no-sandbox" in done.stdout and "Traceback" not in done.stdout + done.stderr
+    assert not (tmp_path / "out" / "grades.csv").exists()
