@@ -8,6 +8,8 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
+import nbformat
+
 from . import course, gradebook, judge, notebook, policy, report
 from .execution import LocalKernel
 from .sandbox import SandboxedKernel
@@ -68,6 +70,18 @@ def _status(cell_failures, broken, trips, blocked):
     return "graded", "; ".join(notes)
 
 
+def _stage(assignment, nb, workdir):
+    """The kernel's working folder: the student's (restored) notebook and the data the assignment releases."""
+    for item in assignment.release_dir.iterdir():
+        if item.name == assignment.release_notebook_path.name or item.is_symlink():
+            continue
+        if item.is_dir():
+            shutil.copytree(item, workdir / item.name)
+        elif item.is_file():
+            shutil.copy(item, workdir)
+    nbformat.write(nb, workdir / assignment.release_notebook_path.name)
+
+
 def grade_notebook(assignment, path, student_id, db_url, executor, seed):
     """Grade one notebook file; every outcome is a result dict, never an exception."""
     try:
@@ -76,9 +90,7 @@ def grade_notebook(assignment, path, student_id, db_url, executor, seed):
         return failed(assignment, student_id, "invalid-notebook", str(error))
     blocked = _blocked_functions(assignment, nb)
     with tempfile.TemporaryDirectory(prefix="autograder-") as workdir:
-        for item in assignment.release_dir.iterdir():  # the data the assignment releases
-            if item.name != assignment.release_notebook_path.name and item.is_file():
-                shutil.copy(item, workdir)
+        _stage(assignment, nb, Path(workdir))
         with executor.open(nb, workdir) as session:
             cell_failures = session.run_notebook(skip=notebook.is_test_cell)
             results, broken, trips = judge.run_checks(assignment.checks, session, seed, blocked)
