@@ -57,25 +57,24 @@ class Cgroup:
         memory, tasks = _v1_folder("memory", name), _v1_folder("pids", name)
         if memory is None or tasks is None:
             return None
-        group = cls([], memory / "memory.oom_control")
-        for folder, setting, value in ((memory, "memory.limit_in_bytes", memory_bytes), (tasks, "pids.max", pids)):
-            folder.mkdir()
-            group.folders.append(folder)
-            try:
-                (folder / setting).write_text(str(value))
-            except OSError:
-                group.remove()
-                raise
-        return group
+        return cls._make([(memory, {"memory.limit_in_bytes": memory_bytes}), (tasks, {"pids.max": pids})],
+                         memory / "memory.oom_control")
 
     @classmethod
     def _create_v2(cls, name, memory_bytes, pids):
         folder = MOUNT / (_own_path("") or "/").lstrip("/") / name
-        folder.mkdir()
-        group = cls([folder], folder / "memory.events")
+        return cls._make([(folder, {"memory.max": memory_bytes, "pids.max": pids})], folder / "memory.events")
+
+    @classmethod
+    def _make(cls, settings, oom_file):
+        """Create each folder and write its settings; on any failure remove what was made."""
+        group = cls([], oom_file)
         try:
-            (folder / "memory.max").write_text(str(memory_bytes))
-            (folder / "pids.max").write_text(str(pids))
+            for folder, values in settings:
+                folder.mkdir()
+                group.folders.append(folder)
+                for setting, value in values.items():
+                    (folder / setting).write_text(str(value))
         except OSError:
             group.remove()
             raise

@@ -272,7 +272,6 @@ class LocalKernel:
     """
 
     kernel_name = "python3"
-    sandboxed = False
 
     def __init__(self, limits=None):
         self.limits = limits or Limits()

@@ -1,7 +1,7 @@
 """Confine the student's kernel with bubblewrap (DESIGN.md, "The trust model"; docs/security.md).
 
 Inside, the kernel sees a read-only system (/usr and the Python it runs on),
-a size-capped tmpfs home holding only the data the assignment releases, its
+a size-capped tmpfs home holding only its notebook and the released data, its
 own /tmp, no network (it talks to the grader over Unix sockets in a folder
 of its own), a fresh PID namespace, and it runs as an unprivileged uid with
 no capabilities under resource limits, in its own cgroup where one can be made.
@@ -31,7 +31,8 @@ SYSTEM_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitc
               "alternatives", "fonts", "mime.types")
 # Runs as the grader, before bwrap: join the kernel's cgroups so every process inside is counted,
 # and open the seccomp filter on fd 3 for `bwrap --seccomp 3`.
-LAUNCH = 'for procs in $AUTOGRADER_CGROUP_PROCS; do echo $$ > "$procs" || exit 125; done; exec "$@" 3< "$AUTOGRADER_SECCOMP"'
+LAUNCH = ('for procs in $AUTOGRADER_CGROUP_PROCS; do echo $$ > "$procs" || exit 125; done; '
+          'exec "$@" 3< "$AUTOGRADER_SECCOMP"')
 MB = 1 << 20
 
 HELP = """\
@@ -221,8 +222,6 @@ def _cgroup_memory(limits):
 class SandboxedKernel(LocalKernel):
     """Starts the kernel inside bubblewrap, with every limit of `Limits` enforced
     and the packages in `forbidden` hidden."""
-
-    sandboxed = True
 
     def __init__(self, limits=None, forbidden=()):
         super().__init__(limits)

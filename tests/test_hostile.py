@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder import report
 from conftest import ROOT, edited, run_cli, write_notebook
 from hostile import HEADER, cases
 
@@ -136,12 +137,9 @@ def hostile(backprop, tmp_path_factory):
                    "--workers", "2", *LIMITS, env=env)
     listener.close()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    results = {}
     with open(output / "grades.csv") as stream:
         rows = list(csv.DictReader(stream))
-    for row in rows:
-        folder = output / row["student_id"] if (output / row["student_id"]).is_dir() else None
-        results[row["student_id"]] = json.loads((folder / "result.json").read_text()) if folder else row
+    results = {row["student_id"]: report.read_result(output, row["student_id"]) for row in rows}
     return {"cases": {c.student: c for c in all_cases}, "results": results, "rows": rows, "output": output,
             "submissions": submissions, "outputs": _outputs(output, done.stdout + done.stderr),
             "secrets": [token, note], "victim": victim, "listener": listener, "seconds": time.monotonic() - started}
@@ -266,6 +264,5 @@ def test_cpu_time_limit(backprop, tmp_path):
     done = run_cli("grade", "backprop", "--submissions", str(tmp_path / "in"), "--output", str(tmp_path / "out"),
                    "--workers", "2", "--cell-timeout", "50", "--limit", "cpu_seconds=12")
     assert done.returncode == 0, done.stderr[-3000:]
-    burns = json.loads((tmp_path / "out" / "burns_cpu" / "result.json").read_text())
-    alice = json.loads((tmp_path / "out" / "alice" / "result.json").read_text())
+    burns, alice = (report.read_result(tmp_path / "out", name) for name in ("burns_cpu", "alice"))
     assert (burns["status"], burns["score"], alice["score"]) == ("cpu-time", 0, 100), burns["message"]
