@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import notebook
+from . import notebook, policy
 from .execution import Limits
 from .judge import Check
 
@@ -67,8 +67,13 @@ class Assignment:
         return Limits(**self.settings.get("limits", {}))
 
     @property
-    def forbidden(self):
+    def hidden_packages(self):
+        """Modules forbidden in every graded function: the sandbox hides the installed ones."""
         return tuple(self.settings.get("forbidden", ()))
+
+    @cached_property
+    def forbidden_by_function(self):
+        return policy.rules(self.settings, self.functions)
 
     @cached_property
     def functions(self):

@@ -41,7 +41,7 @@ def failed(assignment, student_id, status, message):
 
 def _blocked_functions(assignment, nb):
     blocked = {f: f"policy: {f} {reason}" for f, reason in
-               policy.scan(nb, assignment.forbidden, assignment.functions).items()}
+               policy.scan(nb, assignment.forbidden_by_function).items()}
     defined = policy.defined_names(nb)
     for function in assignment.functions:
         if function not in defined:
@@ -101,7 +101,7 @@ def grade_notebook(assignment, path, student_id, db_url, executor, seed):
 def _grade_job(root, assignment_id, path, student_id, *, db_url, limits, sandboxed):
     """Worker entry point: grade one submission in a fresh process."""
     assignment = course.load(Path(root), assignment_id)
-    executor = SandboxedKernel(limits, assignment.forbidden) if sandboxed else LocalKernel(limits)
+    executor = SandboxedKernel(limits, assignment.hidden_packages) if sandboxed else LocalKernel(limits)
     try:
         return grade_notebook(assignment, Path(path), student_id, db_url,
                               executor, seed_for(assignment_id, student_id))

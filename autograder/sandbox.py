@@ -115,8 +115,9 @@ class Jail:
     stand-ins for forbidden packages and the seccomp filter go there.
     """
 
-    def __init__(self, limits, workdir, socket_dir, uid, grader_dir, forbidden=(), cgroup=None):
+    def __init__(self, limits, workdir, socket_dir, uid, grader_dir, forbidden=(), cgroup=None, settings=None):
         self.limits, self.workdir, self.socket_dir, self.uid = limits, Path(workdir), socket_dir, uid
+        self.settings = settings or {}
         self.blocked = _blocked_packages(forbidden, grader_dir)
         self.cgroup = cgroup
         self.seccomp, program = None, seccomp.filter_bytes()
@@ -145,9 +146,10 @@ class Jail:
 
     def _environment(self):
         env = {"HOME": HOME, "USER": "student", "LOGNAME": "student", "LANG": "C.UTF-8", "TMPDIR": "/tmp",
-               "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "MPLBACKEND": "agg"}
-        if "CUDA_VISIBLE_DEVICES" in os.environ:
-            env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
+               "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", **self.settings}
+        for name in ("CUDA_VISIBLE_DEVICES", "KERAS_BACKEND"):
+            if name in os.environ:
+                env[name] = os.environ[name]
         return [arg for name, value in sorted(env.items()) for arg in ("--setenv", name, value)]
 
     def _limits(self):
@@ -233,7 +235,7 @@ class SandboxedKernel(LocalKernel):
         cgroup = Cgroup.create(_cgroup_memory(self.limits), self.limits.processes + 8)
         try:
             with _kernel_folders(uid) as (sockets, grader_dir):
-                jail = Jail(self.limits, workdir, sockets, uid, grader_dir, self.forbidden, cgroup)
+                jail = Jail(self.limits, workdir, sockets, uid, grader_dir, self.forbidden, cgroup, self.settings())
                 km = SandboxedKernelManager(kernel_name=self.kernel_name, transport="ipc",
                                             ip=f"{sockets}/kernel", connection_file=f"{sockets}/kernel.json",
                                             jail=jail)

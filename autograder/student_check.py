@@ -14,8 +14,9 @@ def main(path, console):
         return 2
     settings = nb.metadata.get("autograder", {})
     functions = list(notebook.solution_cells(nb))
-    violations = policy.scan(nb, settings.get("forbidden", ()), functions)
-    with LocalKernel(Limits(**settings.get("limits", {}))).open(nb, path.parent.resolve()) as session:
+    violations = policy.scan(nb, policy.rules(settings, functions))
+    kernel = LocalKernel(Limits(**settings.get("limits", {})), execution="validate")
+    with kernel.open(nb, path.parent.resolve()) as session:
         cell_failures = session.run_notebook()
     failures = {failure.grade_id: failure.message for failure in cell_failures}
     table = Table("visible check", "points", "result", title=f"{path.name}: visible checks")

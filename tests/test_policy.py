@@ -32,8 +32,31 @@ def make_notebook(*cells):
       ("g", "def g(x):\n    return %time x")], {}),
 ])
 def test_forbidden_use_is_found_per_function(cells, expected):
-    violations = policy.scan(make_notebook(*cells), FORBIDDEN, ["f", "g"])
+    violations = policy.scan(make_notebook(*cells), {"f": FORBIDDEN, "g": FORBIDDEN})
     assert {f: reason.split()[1].rstrip(",") for f, reason in violations.items()} == expected
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("from scipy.special import softmax\ndef f(z):\n    return softmax(z)", "scipy.special"),
+    ("from scipy import special\ndef f(z):\n    return special.softmax(z)", "scipy.special"),
+    ("import scipy\ndef f(z):\n    return scipy.special.logsumexp(z)", "scipy.special"),
+    ("import scipy.special as sp\ndef f(z):\n    return sp.expit(z)", "scipy.special"),
+    ("import scipy\nlse = scipy.special.logsumexp\ndef f(z):\n    return lse(z)", "scipy.special"),
+    ("import scipy\ndef f(z):\n    return scipy.linalg.norm(z)", None),
+    ("import scipy.linalg\ndef f(z):\n    return scipy.linalg.norm(z)", None),
+])
+def test_dotted_modules_are_forbidden_as_prefixes(source, expected):
+    violations = policy.scan(make_notebook(("f", source)), {"f": ["scipy.special"]})
+    assert (violations["f"].split()[1].rstrip(",") if violations else None) == expected
+
+
+def test_rules_add_modules_for_the_listed_functions_only():
+    settings = {"forbidden": ["torch"], "forbidden_in": {"functions": ["f"], "modules": ["keras"]}}
+    rules = policy.rules(settings, ["f", "g"])
+    assert rules == {"f": {"torch", "keras"}, "g": {"torch"}}
+    nb = make_notebook((None, "import keras"), ("f", "def f(x):\n    return keras.ops.relu(x)"),
+                       ("g", "def g(n):\n    return keras.Sequential([keras.layers.Dense(n)])"))
+    assert list(policy.scan(nb, rules)) == ["f"]
 
 
 def test_defined_names_sees_defs_and_assignments():
