@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO := demo-output
+ASSIGNMENT ?= backprop
 
 .PHONY: demo test benchmark clean bwrap
 
@@ -19,10 +20,10 @@ $(BIN)/autograder: pyproject.toml
 	touch $@
 
 demo: $(BIN)/autograder bwrap
-	$(BIN)/autograder release backprop
+	$(BIN)/autograder release $(ASSIGNMENT)
 	rm -rf $(DEMO)
-	$(BIN)/autograder samples backprop --output $(DEMO)/submissions
-	$(BIN)/autograder grade backprop --submissions $(DEMO)/submissions --output $(DEMO)/graded --workers 2
+	$(BIN)/autograder samples $(ASSIGNMENT) --output $(DEMO)/submissions
+	$(BIN)/autograder grade $(ASSIGNMENT) --submissions $(DEMO)/submissions --output $(DEMO)/graded --workers 2
 
 test: $(BIN)/autograder bwrap
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest

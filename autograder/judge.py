@@ -96,8 +96,19 @@ class Student:
 
     def call(self, function, *args):
         """Call one student function on `args`; return its raw result."""
+        return self._named(function, f"result = {function}(*args)", args)
+
+    def call_noting_warnings(self, function, *args):
+        """Call one student function on `args`; return (raw result, names of the warnings it emitted)."""
+        code = ("import warnings\nwith warnings.catch_warnings(record=True) as caught:\n"
+                f"    warnings.simplefilter('always')\n    value = {function}(*args)\n"
+                "result = (value, [w.category.__name__ for w in caught])")
+        value, warned = as_tuple(self._named(function, code, args), 2, f"the probe of {function}")
+        return value, sorted(set(map(str, warned))) if isinstance(warned, list) else ["?"]
+
+    def _named(self, function, code, args):
         try:
-            return self.run(f"result = {function}(*args)", args=list(args))
+            return self.run(code, args=list(args))
         except Fail as failure:
             raise Fail(f"{function} {failure}") from None
         except StudentError as error:
@@ -154,6 +165,34 @@ def expect_close(got, expected, what, tol=1e-7):
     error = rel_error(got, expected)
     if not error <= tol:
         raise Fail(f"{what}: relative error {error:.1e} exceeds {tol:.0e}")
+
+
+def expect_outputs(got, expected, what, atol=1e-5):
+    """Fail unless a model's outputs `got` match `expected` entry by entry to `atol` (float32 arithmetic)."""
+    expected = np.asarray(expected, dtype=np.float64)
+    got = as_array(got, what, expected.shape)
+    error = float(np.max(np.abs(got - expected), initial=0.0))
+    if not error <= atol:
+        raise Fail(f"{what}: largest difference {error:.1e} exceeds {atol:.0e}")
+
+
+def numerical_gradient(f, x, h=1e-5):
+    """Centred differences of the scalar f(x) at the array x, one coordinate at a time."""
+    x = np.array(x, dtype=np.float64)
+    steps = h * np.eye(x.size).reshape((x.size, *x.shape))
+    return np.array([(f(x + step) - f(x - step)) / (2.0 * h) for step in steps]).reshape(x.shape)
+
+
+def expect_gradient(got, f, x, what, tol=1e-5):
+    """Fail unless the student's gradient `got` matches centred differences of the scalar f at x.
+
+    The differences are computed here, from the reference's loss: the student only supplies `got`.
+    """
+    numeric = numerical_gradient(f, x)
+    error = rel_error(as_array(got, what, numeric.shape), numeric)
+    if not error < tol:
+        raise Fail(f"gradient check of {what}: relative error {error:.1e} against centred differences "
+                   f"of the loss exceeds {tol:.0e}")
 
 
 def expect_keys(got, keys, what):

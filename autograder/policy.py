@@ -11,7 +11,8 @@ import re
 
 from . import notebook
 
-SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+SCOPES = (*FUNCTIONS, ast.ClassDef)
 
 
 def rules(settings, functions):
@@ -90,8 +91,21 @@ def _dotted(node, bindings):
     return None
 
 
+def _local_names(node):
+    """Arguments and assigned names inside the functions of `node`: they shadow cell-level names."""
+    local = set()
+    for scope in ast.walk(node):
+        if isinstance(scope, FUNCTIONS):
+            local.update(arg.arg for arg in ast.walk(scope.args) if isinstance(arg, ast.arg))
+            local.update(n.id for n in ast.walk(scope) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return local
+
+
 def _reaches(node, forbidden, bindings, tainted):
     """The forbidden module that `node` imports, refers to, or uses through a tainted name, or None."""
+    local = _local_names(node)
+    bindings = {name: path for name, path in bindings.items() if name not in local}
+    tainted = {name: module for name, module in tainted.items() if name not in local}
     for sub in ast.walk(node):
         paths = _imported_modules(sub)
         if isinstance(sub, (ast.Name, ast.Attribute)):

@@ -17,6 +17,27 @@ def run_cli(*args, cwd=ROOT, timeout=600, env=None):
                           text=True, timeout=timeout, env=env)
 
 
+def lost(result):
+    """The checks of a result that did not earn all their points."""
+    return [c for c in result["checks"] if c["points"] < c["max_points"]]
+
+
+def grade_samples(assignment_id, base, extra=None):
+    """Grade an assignment's samples, plus `extra` {student: edits of the reference}, through the real CLI.
+
+    Returns {student: result}.
+    """
+    assignment = course.load(ROOT, assignment_id)
+    submissions, output = base / "submissions", base / "out"
+    samples.write_samples(assignment, submissions)
+    for student, edits in (extra or {}).items():
+        samples.write_submission(submissions, student, assignment.notebook_id, samples.submission(assignment, edits))
+    done = run_cli("grade", assignment_id, "--submissions", str(submissions), "--output", str(output),
+                   "--workers", "2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {path.parent.name: json.loads(path.read_text()) for path in output.glob("*/result.json")}
+
+
 @pytest.fixture(scope="session")
 def backprop():
     return course.load(ROOT, "backprop")

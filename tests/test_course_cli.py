@@ -2,13 +2,15 @@
 import shutil
 
 import nbformat
+import pytest
 
 from autograder import course, release, samples
 from conftest import ROOT, run_cli, write_notebook
 
 
-def test_selfcheck_backprop_reference_full_blank_zero_release_current():
-    done = run_cli("selfcheck", "backprop")
+@pytest.mark.parametrize("assignment_id", course.assignment_ids(ROOT))
+def test_selfcheck_reference_full_blank_zero_release_current(assignment_id):
+    done = run_cli("selfcheck", assignment_id)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "100/100" in done.stdout and "0/100" in done.stdout and "up to date" in done.stdout
 

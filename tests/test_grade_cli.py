@@ -9,11 +9,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import ROOT, run_cli
-
-
-def lost(result):
-    return [c for c in result["checks"] if c["points"] < c["max_points"]]
+from conftest import ROOT, lost, run_cli
 
 
 def test_every_submission_gets_one_row_and_one_result(graded):

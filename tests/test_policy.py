@@ -63,3 +63,10 @@ def test_defined_names_sees_defs_and_assignments():
     nb = make_notebook(("f", "def f(x):\n    return x"), (None, "g = lambda x: x\nimport numpy as np"))
     assert {"f", "g", "np"} <= policy.defined_names(nb)
     assert "h" not in policy.defined_names(nb)
+
+
+def test_a_variable_elsewhere_does_not_taint_an_argument_of_the_same_name():
+    nb = make_notebook((None, "import keras\nlogits = keras.ops.ones(3)"),
+                       ("f", "def f(logits):\n    return logits.max()"),
+                       ("g", "def g(z):\n    return logits + z"))
+    assert list(policy.scan(nb, {"f": ["keras"], "g": ["keras"]})) == ["g"]

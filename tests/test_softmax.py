@@ -1,0 +1,82 @@
+"""The `softmax` assignment: its reference, and its samples graded through the real CLI."""
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+from autograder import judge
+from conftest import grade_samples, lost
+from reference import softmax as ref
+from reference import softmax_checks, softmax_samples
+
+USES_SCIPY = {"softmax": "from scipy.special import softmax as _softmax\n\n\ndef softmax(z):\n"
+                         "    return _softmax(z, axis=-1)\n"}
+
+
+def test_reference_softmax_is_stable_and_consistent():
+    z = np.array([[1e4, 0.0, -1e4], [3.0, 1.0, -2.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p, logp = ref.softmax(z), ref.log_softmax(z)
+    assert np.all(np.isfinite(logp)) and np.allclose(p.sum(axis=-1), 1.0)
+    assert np.allclose(np.exp(logp), p) and logp[0, 2] == pytest.approx(-2e4)
+
+
+def test_reference_loss_agrees_with_keras_and_its_gradient_with_centred_differences():
+    rng = np.random.default_rng(0)
+    logits, labels = rng.normal(size=(6, 4)), rng.integers(0, 4, size=6)
+    keras_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits.astype("float32"))
+    assert ref.cross_entropy(logits, labels) == pytest.approx(float(keras_loss), rel=1e-5)
+    numeric = judge.numerical_gradient(lambda value: ref.cross_entropy(value, labels), logits)
+    assert judge.rel_error(ref.cross_entropy_grad(logits, labels), numeric) < 1e-8
+
+
+def test_reference_accuracy_on_held_out_digits_is_what_the_threshold_comes_from():
+    X_train, y_train, X_test, y_test = softmax_checks.digits_split(np.random.default_rng(0))
+    W, b, losses = ref.train_softmax_classifier(X_train, y_train, 10, *softmax_checks.DIGITS_SETTINGS, 0)
+    assert losses[0] == pytest.approx(np.log(10), abs=0.02)  # CS231n's first sanity check
+    assert np.mean(ref.predict(W, b, X_test) == y_test) > 0.93
+
+
+def test_reference_keras_classifier_outputs_logits():
+    rng = np.random.default_rng(1)
+    W, b, X = rng.normal(size=(5, 3)), rng.normal(size=3), rng.normal(size=(4, 5))
+    model = ref.build_keras_classifier(5, 3)
+    model.layers[-1].set_weights([W, b])
+    assert np.allclose(keras.ops.convert_to_numpy(model(X)), X @ W + b, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    return grade_samples("softmax", tmp_path_factory.mktemp("softmax"), {"uses_scipy": USES_SCIPY})
+
+
+@pytest.mark.parametrize("student", ["alice", "other_style"])
+def test_correct_solutions_in_any_style_earn_full_marks(results, student):
+    assert results[student]["status"] == "graded"
+    assert results[student]["score"] == 100, lost(results[student])
+
+
+def test_blank_stub_earns_zero(results):
+    assert results["blank"]["score"] == 0 and results["blank"]["max_score"] == 100
+
+
+def test_a_softmax_that_overflows_loses_the_stability_check_only(results):
+    missed = lost(results["overflow"])
+    assert [c["name"] for c in missed] == ["softmax_is_stable"]
+    assert "logits up to 1e4" in missed[0]["message"]
+
+
+@pytest.mark.parametrize("student, function", [(student, bug[0]) for student, bug in softmax_samples.BUGS.items()])
+def test_a_bug_in_one_function_costs_only_checks_that_name_it(results, student, function):
+    missed = lost(results[student])
+    assert missed and all(function in c["functions"] for c in missed), missed
+    assert results[student]["status"] == "graded"
+
+
+def test_scipy_special_in_a_numpy_function_is_a_policy_breach(results):
+    result = results["uses_scipy"]
+    assert result["status"] == "policy" and "softmax uses scipy.special" in result["message"]
+    assert all("softmax" in c["functions"] for c in lost(result))
+    assert any(c["points"] > 0 for c in result["checks"])
