@@ -33,7 +33,7 @@ def grade_samples(assignment_id, base, extra=None):
     for student, edits in (extra or {}).items():
         samples.write_submission(submissions, student, assignment.notebook_id, samples.submission(assignment, edits))
     done = run_cli("grade", assignment_id, "--submissions", str(submissions), "--output", str(output),
-                   "--workers", "2")
+                   "--workers", "2", timeout=1800)
     assert done.returncode == 0, done.stdout + done.stderr
     return {path.parent.name: json.loads(path.read_text()) for path in output.glob("*/result.json")}
 

@@ -1,0 +1,349 @@
+"""Hidden checks of the `rnn_textgen` assignment: every verdict is reached here, against the reference."""
+import functools
+
+import keras
+import numpy as np
+from scipy.stats import chi2
+
+from autograder.judge import (Fail, as_array, as_tuple, check, expect_close, expect_gradient, expect_outputs)
+from reference import rnn_textgen as ref
+
+STEP = ["rnn_step_forward", "rnn_step_backward"]
+SEQUENCE = ["rnn_forward", "rnn_backward", *STEP]
+MODEL = ["build_char_model"]
+TRAIN = ["train_char_model", "build_char_vocab", "make_sequences", *MODEL]
+CELLS = {"gru": "GRU", "lstm": "LSTM", "simple": "SimpleRNN"}
+
+# The grader's corpus: sentences of a small grammar, so a model trained within the budget learns real
+# structure, and the validation text comes from the same source and vocabulary.
+SUBJECTS = ["the cat", "a dog", "my friend", "the old man", "her sister", "a small bird", "the teacher", "our baker"]
+VERBS = ["sees", "likes", "finds", "takes", "wants", "paints", "carries", "forgets"]
+OBJECTS = ["the ball", "a red box", "some bread", "the green door", "a long letter", "his hat", "the map",
+           "a cup of tea"]
+ENDINGS = [".", " today.", " again.", " at night.", " in the garden."]
+TRAINING = {"seq_len": 50, "embed_dim": 16, "units": 64, "epochs": 8, "seed": 1234}  # the budget
+MARGIN_OVER_UNIGRAM = 1.0  # bits per character the trained model must gain over the unigram model
+MARGIN_OVER_REFERENCE = 0.5  # bits per character it may lose against the reference's run with the same budget
+TRAIN_PROBE = """\
+model, char_to_id, id_to_char, history = train_char_model(text, seq_len, embed_dim, units, epochs, seed)
+ids = np.array([[char_to_id[c] for c in validation]])
+changed = ids.copy()
+changed[:, cut:] = rng_ids
+result = (keras.ops.convert_to_numpy(model(ids)), keras.ops.convert_to_numpy(model(changed)),
+          sorted(char_to_id.items()))
+"""
+BIGRAM_MODEL = """\
+inputs = keras.Input(shape=(None,), dtype="int32")
+table_layer = keras.layers.Embedding(len(table), len(table))
+model = keras.Model(inputs, table_layer(inputs))
+table_layer.set_weights([table])
+id_to_char = {i: c for c, i in char_to_id.items()}
+"""
+
+
+def grammar_text(rng, length):
+    sentences, size = [], 0
+    while size < length:
+        sentence = f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(OBJECTS)}{rng.choice(ENDINGS)} "
+        sentences.append(sentence)
+        size += len(sentence)
+    return "".join(sentences)[:length]
+
+
+@functools.cache
+def corpus():
+    """(training text, validation text): fixed, so the reference's run is made once per grading worker."""
+    rng = np.random.default_rng(20141201)
+    return grammar_text(rng, 12000), grammar_text(rng, 2000)
+
+
+def bits_per_character(logits, targets):
+    """Mean cross-entropy of `targets` under `logits`, in bits."""
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    log_p = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    return float(-log_p[np.arange(len(targets)), targets].mean() / np.log(2))
+
+
+@functools.cache
+def reference_bits_per_character():
+    text, validation = corpus()
+    model, char_to_id, _, _ = ref.train_char_model(text, **TRAINING)
+    ids = np.array([char_to_id[c] for c in validation])
+    return bits_per_character(keras.ops.convert_to_numpy(model(ids[None, :-1]))[0].astype(np.float64), ids[1:])
+
+
+def unigram_bits_per_character(text, validation):
+    chars = sorted(set(text))
+    counts = np.array([text.count(c) for c in chars], dtype=np.float64)
+    return float(-np.mean(np.log2((counts / counts.sum())[[chars.index(c) for c in validation[1:]]])))
+
+
+def trained_bits_per_character(student):
+    """Train the student's model on the grader's text once; the judge's bits per character on held-out text.
+
+    The model must be causal: logits before `cut` may not change when later characters do,
+    or it could read each answer from its own input.
+    """
+    text, validation = corpus()
+    cut = len(validation) // 2
+    rng_ids = np.random.default_rng(7).integers(0, len(set(text)), size=len(validation) - cut)
+    got = as_tuple(student.run_shared(TRAIN_PROBE, text=text, validation=validation, cut=cut, rng_ids=rng_ids,
+                                      **TRAINING), 3, "the probe of train_char_model")
+    vocabulary = sorted(set(text))
+    if got[2] != [(c, i) for i, c in enumerate(vocabulary)]:
+        raise Fail("train_char_model should return the char_to_id of build_char_vocab(text)")
+    shape = (1, len(validation), len(vocabulary))
+    logits, changed = as_array(got[0], "the trained model's logits", shape), as_array(got[1], "logits", shape)
+    if not np.allclose(logits[:, :cut], changed[:, :cut], atol=1e-4):
+        raise Fail("the trained model is not causal: changing later characters changed earlier logits")
+    ids = np.array([vocabulary.index(c) for c in validation])
+    return bits_per_character(logits[0, :-1], ids[1:])
+
+
+def random_step(rng):
+    n, d, h = (int(v) for v in rng.integers(2, 6, size=3))
+    return (rng.normal(size=(n, d)), rng.normal(size=(n, h)), rng.normal(0, 0.5, size=(d, h)),
+            rng.normal(0, 0.5, size=(h, h)), rng.normal(size=h))
+
+
+def random_sequence(rng):
+    x, h0, Wx, Wh, b = random_step(rng)
+    t = int(rng.integers(2, 6))
+    return rng.normal(size=(x.shape[0], t, x.shape[1])), h0, Wx, Wh, b
+
+
+def expect_gradients(got, names, inputs, loss):
+    """Gradient-check each of the student's gradients against centred differences of `loss` computed here."""
+    for position, name in enumerate(names):
+        def partial(value, position=position):
+            return loss(*inputs[:position], value, *inputs[position + 1:])
+        expect_gradient(got[position], partial, inputs[position], name)
+
+
+@check("test_rnn_step_forward", points=8, functions=["rnn_step_forward"])
+def rnn_step_forward_matches_reference(student, rng):
+    inputs = random_step(rng)
+    h = as_tuple(student.call("rnn_step_forward", *inputs), 2, "rnn_step_forward")[0]
+    expect_close(h, ref.rnn_step_forward(*inputs)[0], "h of rnn_step_forward")
+
+
+@check("test_rnn_step_backward", points=6, functions=STEP)
+def rnn_step_backward_matches_reference(student, rng):
+    inputs = random_step(rng)
+    dh = rng.normal(size=inputs[1].shape)
+    got = as_tuple(student.run("h, cache = rnn_step_forward(*inputs)\nresult = rnn_step_backward(dh, cache)",
+                               inputs=list(inputs), dh=dh), 5, "rnn_step_backward")
+    for name, value, expected in zip(("dx", "dh_prev", "dWx", "dWh", "db"), got,
+                                     ref.rnn_step_backward(dh, ref.rnn_step_forward(*inputs)[1])):
+        expect_close(value, expected, f"{name} of rnn_step_backward")
+
+
+@check("test_rnn_step_backward", points=6, functions=STEP)
+def rnn_step_backward_passes_gradient_check(student, rng):
+    inputs = random_step(rng)
+    dh = rng.normal(size=inputs[1].shape)
+    got = as_tuple(student.run("h, cache = rnn_step_forward(*inputs)\nresult = rnn_step_backward(dh, cache)",
+                               inputs=list(inputs), dh=dh), 5, "rnn_step_backward")
+    expect_gradients(got, ("dx", "dh_prev", "dWx", "dWh", "db"), inputs,
+                     lambda *values: float(np.sum(ref.rnn_step_forward(*values)[0] * dh)))
+
+
+@check("test_rnn_forward", points=8, functions=["rnn_forward", "rnn_step_forward"])
+def rnn_forward_matches_reference(student, rng):
+    inputs = random_sequence(rng)
+    h = as_tuple(student.call("rnn_forward", *inputs), 2, "rnn_forward")[0]
+    expect_close(h, ref.rnn_forward(*inputs)[0], "h of rnn_forward")
+
+
+def sequence_gradients(student, rng):
+    inputs = random_sequence(rng)
+    dh = rng.normal(size=(*inputs[0].shape[:2], inputs[1].shape[1]))
+    got = student.run("h, cache = rnn_forward(*inputs)\nresult = rnn_backward(dh, cache)", inputs=list(inputs), dh=dh)
+    return inputs, dh, as_tuple(got, 5, "rnn_backward")
+
+
+@check("test_rnn_backward", points=8, functions=SEQUENCE)
+def rnn_backward_matches_reference(student, rng):
+    inputs, dh, got = sequence_gradients(student, rng)
+    for name, value, expected in zip(("dx", "dh0", "dWx", "dWh", "db"), got,
+                                     ref.rnn_backward(dh, ref.rnn_forward(*inputs)[1])):
+        expect_close(value, expected, f"{name} of rnn_backward")
+
+
+@check("test_rnn_backward", points=8, functions=SEQUENCE)
+def rnn_backward_passes_gradient_check(student, rng):
+    inputs, dh, got = sequence_gradients(student, rng)
+    expect_gradients(got, ("dx", "dh0", "dWx", "dWh", "db"), inputs,
+                     lambda *values: float(np.sum(ref.rnn_forward(*values)[0] * dh)))
+
+
+def random_grads(rng, scale):
+    return [rng.normal(0, scale, size=tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(1, 3)))))
+            for _ in range(int(rng.integers(2, 5)))]
+
+
+def expect_clipped(student, grads, max_norm):
+    got = student.call("clip_by_global_norm", grads, max_norm)
+    if not isinstance(got, (list, tuple)) or len(got) != len(grads):
+        raise Fail(f"clip_by_global_norm should return a list of {len(grads)} arrays")
+    for index, (value, expected) in enumerate(zip(got, ref.clip_by_global_norm(grads, max_norm))):
+        expect_close(value, expected, f"gradient {index} of clip_by_global_norm")
+
+
+@check("test_clip_by_global_norm", points=4, functions=["clip_by_global_norm"])
+def clip_scales_all_gradients_together(student, rng):
+    expect_clipped(student, random_grads(rng, 10.0), float(rng.uniform(0.5, 2.0)))
+
+
+@check("test_clip_by_global_norm", points=2, functions=["clip_by_global_norm"])
+def clip_leaves_small_gradients_alone(student, rng):
+    expect_clipped(student, random_grads(rng, 0.01), 100.0)
+
+
+@check("test_build_char_vocab", points=4, functions=["build_char_vocab"])
+def char_vocab_is_sorted_and_inverse(student, rng):
+    text = "".join(rng.choice(list("zyx cba!?.\n'qé"), size=60))
+    got = as_tuple(student.run("c2i, i2c = build_char_vocab(text)\nresult = (sorted(c2i.items()), "
+                               "sorted(i2c.items()))", text=text), 2, "build_char_vocab")
+    expected = [(c, i) for i, c in enumerate(sorted(set(text)))]
+    if got[0] != expected:
+        raise Fail("char_to_id should map the sorted distinct characters to 0, 1, 2, ...")
+    if got[1] != [(i, c) for c, i in expected]:
+        raise Fail("id_to_char should be the inverse of char_to_id")
+
+
+@check("test_make_sequences", points=6, functions=["make_sequences"])
+def make_sequences_matches_reference(student, rng):
+    ids, seq_len = rng.integers(0, 30, size=int(rng.integers(20, 60))), int(rng.integers(2, 9))
+    got = as_tuple(student.call("make_sequences", ids, seq_len), 2, "make_sequences")
+    for name, value, expected in zip("XY", got, ref.make_sequences(ids, seq_len)):
+        value = as_array(value, f"{name} of make_sequences", expected.shape)
+        if not np.array_equal(value, expected):
+            raise Fail(f"{name} of make_sequences is wrong (Y[i] should be X[i] shifted one character left)")
+
+
+@check("test_build_char_model", points=5, functions=MODEL)
+def char_model_structure(student, rng):
+    vocab, embed, units = (int(v) for v in rng.integers(3, 12, size=3))
+    for cell, layer in CELLS.items():
+        got = student.run("model = build_char_model(vocab, embed, units, cell)\n"
+                          "result = ([type(layer).__name__ for layer in model.layers], int(model.count_params()), "
+                          "bool(getattr(model, 'compiled', False)), [tuple(keras.ops.shape(model(np.zeros((2, t), "
+                          "'int32')))) for t in (7, 3)])", vocab=vocab, embed=embed, units=units, cell=cell)
+        layers, params, compiled, shapes = as_tuple(got, 4, "the probe of build_char_model")
+        if not isinstance(layers, list) or not {"Embedding", layer, "Dense"} <= set(layers):
+            raise Fail(f"build_char_model(..., cell={cell!r}) should chain Embedding, {layer} and Dense; "
+                       f"found {layers}")
+        if params != ref.build_char_model(vocab, embed, units, cell).count_params():
+            raise Fail(f"build_char_model(..., cell={cell!r}) has {params} parameters, not those of "
+                       f"Embedding({vocab}, {embed}) -> {layer}({units}) -> Dense({vocab})")
+        if compiled is not False:
+            raise Fail("build_char_model should return the model uncompiled")
+        if shapes != [(2, 7, vocab), (2, 3, vocab)]:
+            raise Fail(f"on (2, 7) and (2, 3) inputs the model outputs {shapes}: expected one row of "
+                       "logits per time step, (B, T, vocab_size), for any T")
+
+
+@check("test_build_char_model", points=5, functions=MODEL)
+def char_model_is_causal(student, rng):
+    vocab, embed, units = (int(v) for v in rng.integers(3, 12, size=3))
+    ids = rng.integers(0, vocab, size=(2, 12))
+    changed = ids.copy()
+    changed[:, 6:] = rng.integers(0, vocab, size=(2, 6))
+    got = as_tuple(student.run("keras.utils.set_random_seed(0)\nmodel = build_char_model(vocab, embed, units)\n"
+                               "result = (keras.ops.convert_to_numpy(model(ids)), "
+                               "keras.ops.convert_to_numpy(model(changed)))",
+                               vocab=vocab, embed=embed, units=units, ids=ids, changed=changed), 2, "model outputs")
+    before = as_array(got[0], "the model's logits", (2, 12, vocab))
+    expect_outputs(as_array(got[1], "the model's logits", (2, 12, vocab))[:, :6], before[:, :6],
+                   "logits of the first 6 steps after changing the characters after them (the model must be causal)")
+
+
+def sampled(student, logits, temperature, seed, n):
+    got = student.run("rng = np.random.default_rng(seed)\n"
+                      "result = [sample_with_temperature(logits, temperature, rng) for _ in range(n)]",
+                      logits=logits, temperature=temperature, seed=seed, n=n)
+    if not isinstance(got, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in got):
+        raise Fail("sample_with_temperature should return one int id")
+    return np.array(got)
+
+
+@check("test_sample_with_temperature", points=7, functions=["sample_with_temperature"])
+def sampling_follows_the_tempered_distribution(student, rng):
+    logits, n = rng.normal(0, 1.5, size=8), 3000
+    for temperature in (0.5, 1.0, 2.0):
+        draws = sampled(student, logits, temperature, int(rng.integers(2**31)), n)
+        if draws.min() < 0 or draws.max() >= len(logits):
+            raise Fail("sample_with_temperature returned an id outside the vocabulary")
+        p = np.exp(logits / temperature - np.max(logits / temperature))
+        expected = n * p / p.sum()
+        statistic = float(np.sum((np.bincount(draws, minlength=len(logits)) - expected) ** 2 / expected))
+        if statistic > chi2.ppf(1 - 1e-6, len(logits) - 1):
+            raise Fail(f"at temperature {temperature}, {n} draws do not follow softmax(logits / temperature) "
+                       f"(chi-square {statistic:.0f})")
+
+
+@check("test_sample_with_temperature", points=3, functions=["sample_with_temperature"])
+def temperature_zero_is_argmax(student, rng):
+    logits = rng.normal(size=(5, 9))
+    for row in logits:
+        draws = sampled(student, row, 0, int(rng.integers(2**31)), 3)
+        if not np.all(draws == np.argmax(row)):
+            raise Fail("at temperature 0 sample_with_temperature should return the argmax")
+
+
+def bigram_table(rng, vocab):
+    """Logits of a bigram model with two likely successors per character and the rest impossible."""
+    table = np.full((len(vocab), len(vocab)), -30.0, dtype=np.float32)
+    for row in table:
+        row[rng.choice(len(vocab), size=2, replace=False)] = rng.normal(0, 1, size=2)
+    return table
+
+
+def generated(student, table, vocab, seed_text, length, temperature, seed):
+    got = student.run(BIGRAM_MODEL + "result = generate_text(model, char_to_id, id_to_char, seed_text, length, "
+                      "temperature, np.random.default_rng(seed))", table=table,
+                      char_to_id={c: i for i, c in enumerate(vocab)}, seed_text=seed_text, length=length,
+                      temperature=temperature, seed=seed)
+    if not isinstance(got, str) or len(got) != len(seed_text) + length or not got.startswith(seed_text):
+        raise Fail(f"generate_text should return seed_text followed by {length} generated characters")
+    return got
+
+
+@check("test_generate_text", points=4, functions=["generate_text", "sample_with_temperature"])
+def greedy_generation_follows_the_model(student, rng):
+    vocab = "abcdefgh "
+    table = bigram_table(rng, vocab)
+    text = "ab"
+    for _ in range(20):
+        text += vocab[int(np.argmax(table[vocab.index(text[-1])]))]
+    if generated(student, table, vocab, "ab", 20, 0, 0) != text:
+        raise Fail("at temperature 0, generate_text should append the argmax of the last step's logits each time")
+
+
+@check("test_generate_text", points=4, functions=["generate_text", "sample_with_temperature"])
+def sampled_generation_follows_the_model(student, rng):
+    vocab = "abcdefgh "
+    table = bigram_table(rng, vocab)
+    text = generated(student, table, vocab, "ba", 60, 1.0, int(rng.integers(2**31)))
+    for previous, following in zip(text[1:], text[2:]):
+        if table[vocab.index(previous), vocab.index(following)] < -20:
+            raise Fail("generate_text produced a character the model gives no probability after the one before: "
+                       "sample from the logits of the last step")
+
+
+@check("test_train_char_model", points=6, functions=TRAIN)
+def trained_model_beats_unigram(student, rng):
+    text, validation = corpus()
+    bits, unigram = trained_bits_per_character(student), unigram_bits_per_character(text, validation)
+    if not bits <= unigram - MARGIN_OVER_UNIGRAM:
+        raise Fail(f"validation loss {bits:.2f} bits per character; the unigram model has {unigram:.2f} and "
+                   f"the model should gain at least {MARGIN_OVER_UNIGRAM} over it")
+
+
+@check("test_train_char_model", points=6, functions=TRAIN)
+def trained_model_is_near_the_reference(student, rng):
+    bits, reference = trained_bits_per_character(student), reference_bits_per_character()
+    if not bits <= reference + MARGIN_OVER_REFERENCE:
+        raise Fail(f"validation loss {bits:.2f} bits per character; the reference reaches {reference:.2f} with "
+                   f"the same budget ({TRAINING}), and the margin is {MARGIN_OVER_REFERENCE}")

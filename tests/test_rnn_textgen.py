@@ -1,0 +1,67 @@
+"""The `rnn_textgen` assignment: its reference, and its samples graded through the real CLI."""
+import numpy as np
+import pytest
+
+from autograder import judge
+from conftest import grade_samples, lost
+from reference import rnn_textgen as ref
+from reference import rnn_textgen_checks as checks
+from reference import rnn_textgen_samples
+
+SLOW_TRAINING = {"train_char_model": "def train_char_model(text, seq_len, embed_dim, units, epochs, seed):\n"
+                                     "    import time\n    time.sleep(3600)\n"}
+
+
+def test_reference_bptt_passes_a_gradient_check_through_every_step():
+    rng = np.random.default_rng(0)
+    x, h0 = rng.normal(size=(2, 6, 3)), rng.normal(size=(2, 4))
+    Wx, Wh, b = rng.normal(0, 0.5, (3, 4)), rng.normal(0, 0.5, (4, 4)), rng.normal(size=4)
+    dh = np.zeros((2, 6, 4))
+    dh[:, -1] = rng.normal(size=(2, 4))  # only the last step is read: every gradient comes back through time
+    dx, dh0, dWx, dWh, db = ref.rnn_backward(dh, ref.rnn_forward(x, h0, Wx, Wh, b)[1])
+    loss = lambda value: float(np.sum(ref.rnn_forward(x, value, Wx, Wh, b)[0] * dh))  # noqa: E731
+    assert judge.rel_error(dh0, judge.numerical_gradient(loss, h0)) < 1e-8
+    assert np.abs(dx[:, 0]).sum() > 0
+
+
+def test_reference_clip_keeps_the_direction_and_caps_the_norm():
+    grads = [np.full((2, 2), 3.0), np.full(3, -4.0)]
+    clipped = ref.clip_by_global_norm(grads, 1.0)
+    assert np.sqrt(sum(np.sum(g**2) for g in clipped)) == pytest.approx(1.0)
+    assert np.allclose(clipped[0] / grads[0], clipped[1][0] / grads[1][0])
+
+
+def test_the_grader_corpus_is_fixed_and_its_validation_text_in_vocabulary():
+    text, validation = checks.corpus()
+    assert len(text) == 12000 and set(validation) <= set(text)
+    assert checks.unigram_bits_per_character(text, validation) > 3.5
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    return grade_samples("rnn_textgen", tmp_path_factory.mktemp("rnn_textgen"), {"slow": SLOW_TRAINING})
+
+
+@pytest.mark.parametrize("student", ["alice", "other_style"])
+def test_correct_solutions_in_any_style_earn_full_marks(results, student):
+    assert results[student]["status"] == "graded"
+    assert results[student]["score"] == 100, lost(results[student])
+
+
+def test_blank_stub_earns_zero(results):
+    assert results["blank"]["score"] == 0 and results["blank"]["max_score"] == 100
+
+
+@pytest.mark.parametrize("student, function",
+                         [(student, bug[0]) for student, bug in rnn_textgen_samples.BUGS.items()])
+def test_a_bug_in_one_function_costs_only_checks_that_name_it(results, student, function):
+    missed = lost(results[student])
+    assert missed and all(function in c["functions"] for c in missed), missed
+    assert results[student]["status"] == "graded"
+
+
+def test_training_far_past_the_budget_times_out_and_keeps_earlier_points(results):
+    result = results["slow"]
+    assert result["status"] == "timeout"
+    assert [c["name"] for c in lost(result)] == ["trained_model_beats_unigram", "trained_model_is_near_the_reference"]
+    assert result["score"] == 88
