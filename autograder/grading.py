@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import course, gradebook, judge, notebook, policy, report
+from . import course, gradebook, judge, notebook, policy, release, report
 from .execution import LocalKernel
 from .sandbox import SandboxedKernel
 
@@ -57,7 +57,8 @@ def _status(cell_failures, broken, trips, blocked):
     policy breach. Points already earned are kept in every case.
     """
     notes = [failure.message for failure in cell_failures]
-    notes += [f"check {name} hit the {kind} limit" for name, kind in trips]
+    notes += [f"check {name} failed in the grader's own code" if kind == "grader-error" else
+              f"check {name} hit the {kind} limit" for name, kind in trips]
     limits = [failure.kind for failure in cell_failures if failure.kind != "error"] + [kind for _, kind in trips]
     if broken:
         limits.append(broken.status)
@@ -73,10 +74,10 @@ def _status(cell_failures, broken, trips, blocked):
 def _stage(assignment, nb, workdir):
     """The kernel's working folder: the student's (restored) notebook and the data the assignment releases."""
     for item in assignment.release_dir.iterdir():
-        if item.name == assignment.release_notebook_path.name or item.is_symlink():
+        if item.name == assignment.release_notebook_path.name or item.is_symlink() or release.ignored(item.name):
             continue
         if item.is_dir():
-            shutil.copytree(item, workdir / item.name)
+            shutil.copytree(item, workdir / item.name, ignore=shutil.ignore_patterns(*release.IGNORED))
         elif item.is_file():
             shutil.copy(item, workdir)
     nbformat.write(nb, workdir / assignment.release_notebook_path.name)

@@ -229,9 +229,10 @@ def run_checks(checks, session, seed, blocked):
 
     `blocked` maps a function to the reason (policy, missing) that zeroes its
     checks without running them. `broken` is the SessionBroken that stopped the
-    run, or None; `trips` lists (check name, limit status) for the checks that
-    hit a limit. A check's rng depends only on the seed and its name, so a
-    regrade is identical.
+    run, or None; `trips` lists (check name, status) for the checks that hit a
+    limit, or failed in their own code ("grader-error": zero for that check
+    only, and a status that asks for a look). A check's rng depends only on
+    the seed and its name, so a regrade is identical.
     """
     student, broken, results, trips = Student(session), None, [], []
     for item in checks:
@@ -258,6 +259,9 @@ def run_checks(checks, session, seed, blocked):
                 message = f"the output could not be read: {error}"
             except SessionBroken as error:
                 broken, message = error, str(error)
+            except Exception as error:  # a fault of this check's own code: the others still run
+                message = f"grader error in this check ({type(error).__name__}: {error}); please report it"
+                trips.append((item.name, "grader-error"))
         results.append(CheckResult(item.name, item.grade_id, list(item.functions), points,
                                    item.points, message))
     return results, broken, trips

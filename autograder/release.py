@@ -1,8 +1,11 @@
 """Generating student notebooks with `nbgrader generate_assignment`, and checking they are current."""
+import fnmatch
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from nbgrader.coursedir import CourseDirectory
 
 from .course import CourseError
 
@@ -17,9 +20,19 @@ def generate(assignment, release_root, db_url):
     return Path(release_root) / assignment.id
 
 
+# nbgrader's CourseDirectory.ignore: caches and checkpoints that running or opening a released
+# notebook leaves behind, never part of a release.
+IGNORED = tuple(CourseDirectory().ignore)
+
+
+def ignored(relative_path):
+    """Whether nbgrader leaves this file out of a release."""
+    return any(fnmatch.fnmatch(part, pattern) for part in Path(relative_path).parts for pattern in IGNORED)
+
+
 def _contents(folder):
     return {path.relative_to(folder).as_posix(): path.read_bytes()
-            for path in sorted(Path(folder).rglob("*")) if path.is_file()}
+            for path in sorted(Path(folder).rglob("*")) if path.is_file() and not ignored(path.relative_to(folder))}
 
 
 def stale_files(assignment, db_url):

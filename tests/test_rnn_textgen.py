@@ -4,6 +4,7 @@ import pytest
 
 from autograder import judge
 from conftest import grade_samples, lost
+from sample_contract import SampleContract
 from reference import rnn_textgen as ref
 from reference import rnn_textgen_checks as checks
 from reference import rnn_textgen_samples
@@ -42,22 +43,8 @@ def results(tmp_path_factory):
     return grade_samples("rnn_textgen", tmp_path_factory.mktemp("rnn_textgen"), {"slow": SLOW_TRAINING})
 
 
-@pytest.mark.parametrize("student", ["alice", "other_style"])
-def test_correct_solutions_in_any_style_earn_full_marks(results, student):
-    assert results[student]["status"] == "graded"
-    assert results[student]["score"] == 100, lost(results[student])
-
-
-def test_blank_stub_earns_zero(results):
-    assert results["blank"]["score"] == 0 and results["blank"]["max_score"] == 100
-
-
-@pytest.mark.parametrize("student, function",
-                         [(student, bug[0]) for student, bug in rnn_textgen_samples.BUGS.items()])
-def test_a_bug_in_one_function_costs_only_checks_that_name_it(results, student, function):
-    missed = lost(results[student])
-    assert missed and all(function in c["functions"] for c in missed), missed
-    assert results[student]["status"] == "graded"
+class TestSamples(SampleContract):
+    bugs = rnn_textgen_samples.BUGS
 
 
 def test_training_far_past_the_budget_times_out_and_keeps_earlier_points(results):

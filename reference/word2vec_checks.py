@@ -1,0 +1,427 @@
+"""Hidden checks of the `word2vec` assignment: every verdict is reached here, against the reference."""
+import numpy as np
+
+from autograder.judge import (Fail, as_array, as_float, as_tuple, check, expect_close, expect_outputs,
+                              rel_error)
+from reference import word2vec as ref
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+H = 1e-5  # the step of the centred differences
+GRADIENT_TOL = 1e-5
+TEXT_PIECES = ["The", "cat's", "whiskers", "DON'T", "rock'n'roll", "e-mail", "U.S.A.", "42", "x2y", "'quoted'",
+               "Hello,", "world!", "naïve", "café", "tab\there", "new\nline", "--", "O'Brien", "it's", "3.14"]
+TRAIN_SETTINGS = {"embed_dim": 16, "window": 2, "num_ns": 4, "epochs": 10}
+TRAIN_USES = ["train_word2vec", "build_vocab", "skipgram_pairs", "noise_distribution", "build_skipgram_model"]
+PLANTED_PRECISION = 0.8  # the reference recovers every planted group (precision 1.0) on these corpora
+SAMPLER_CALLS, SAMPLER_K = 4000, 6
+MAX_TOTAL_VARIATION = 0.03  # correct samplers: about 0.009 (at most 0.019 in 400,000 simulated runs)
+SKIPGRAM_PROBE = """\
+import keras
+model = build_skipgram_model(vocab_size, embed_dim, num_ns)
+shapes = [tuple(int(n) for n in w.shape) for w in model.trainable_weights]
+if shapes == [(vocab_size, embed_dim)] * 2:
+    for weight, table in zip(model.trainable_weights, tables):
+        weight.assign(table)
+result = (shapes, keras.ops.convert_to_numpy(model([target, context])))
+"""
+EMBEDDING_LAYERS_PROBE = """\
+import keras
+model = build_skipgram_model(vocab_size, embed_dim, num_ns)
+layers, found = list(model.layers), []
+while layers:  # nested models count too
+    layer = layers.pop()
+    layers += getattr(layer, "layers", [])
+    if isinstance(layer, keras.layers.Embedding):
+        found.append(tuple(int(n) for n in layer.embeddings.shape))
+result = found
+"""
+
+
+# ---------------------------------------------------------------- inputs drawn from the grader's rng
+
+def random_text(rng):
+    """Words, apostrophes, capitals, digits, punctuation and accents, in a random order."""
+    pieces = rng.choice(TEXT_PIECES, size=int(rng.integers(15, 30)))
+    return " ".join(str(p) for p in pieces)
+
+
+def random_tokens(rng, n_types, length):
+    """A token list with a skewed distribution, so that some counts tie and others do not."""
+    words = [random_word(rng) for _ in range(n_types)]
+    weights = 1.0 / np.arange(1, n_types + 1)
+    return [words[i] for i in rng.choice(n_types, size=length, p=weights / weights.sum())]
+
+
+def random_word(rng, alphabet=LETTERS + "'", lengths=(1, 6)):
+    """A random string over `alphabet`, lengths[0] to lengths[1] - 1 characters long."""
+    return "".join(rng.choice(list(alphabet), size=int(rng.integers(*lengths))))
+
+
+def random_loss_inputs(rng):
+    """(center_vec, outside_idx, outside_vectors) of random sizes."""
+    vocab_size, dim = int(rng.integers(5, 10)), int(rng.integers(3, 6))
+    return rng.normal(size=dim), int(rng.integers(vocab_size)), rng.normal(size=(vocab_size, dim))
+
+
+def random_negatives(rng, vocab_size, outside_idx, k):
+    """k negatives other than outside_idx, with the first one repeated at least once."""
+    negatives = rng.choice(np.delete(np.arange(vocab_size), outside_idx), size=k)
+    negatives[-1] = negatives[0]
+    return negatives
+
+
+def noise_with_a_heavy_word(rng, vocab_size):
+    """A Zipf-like noise distribution; its heaviest word is the one to exclude."""
+    weights = (1.0 / np.arange(1, vocab_size + 1)) ** 0.75
+    return rng.permutation(weights / weights.sum())
+
+
+def planted_corpus(rng, groups=5, members=4, cues=4, fillers=6, sentences=600):
+    """Sentences `cue member cue filler`: members of a group share their cues and no other group's.
+
+    Returns the tokens and the member words of each group.
+    """
+    words = []
+    while len(words) < groups * (members + cues) + fillers:
+        word = random_word(rng, LETTERS, (4, 8))
+        if word not in words:
+            words.append(word)
+    member_words = [words[g * members:(g + 1) * members] for g in range(groups)]
+    cue_words = [words[groups * members + g * cues:groups * members + (g + 1) * cues] for g in range(groups)]
+    filler_words = words[groups * (members + cues):]
+    tokens = []
+    for group in rng.integers(groups, size=sentences):
+        before, after = rng.choice(cue_words[group], size=2)
+        tokens += [str(before), str(rng.choice(member_words[group])), str(after), str(rng.choice(filler_words))]
+    return tokens, member_words
+
+
+def planted_precision(embeddings, word_to_id, member_words):
+    """Mean share of each member word's nearest neighbours (by cosine, over the whole vocabulary) in its group."""
+    shares = []
+    for group in member_words:
+        for word in group:
+            neighbours = [w for w, _ in ref.most_similar(embeddings, word_to_id, word, len(group) - 1)]
+            shares.append(np.mean([w in group for w in neighbours]))
+    return float(np.mean(shares))
+
+
+# ---------------------------------------------------------------- reading the student's values
+
+def expect_rows(got, expected, what):
+    """Fail unless the int array `got` holds the rows of `expected`, in any order."""
+    got = as_array(got, what)
+    if got.ndim != 2 or got.shape[1] != expected.shape[1]:
+        raise Fail(f"{what} has shape {got.shape}, expected (M, {expected.shape[1]})")
+    if not np.array_equal(got, np.round(got)):
+        raise Fail(f"{what} holds non-integer values")
+    if len(got) != len(expected):
+        raise Fail(f"{what} has {len(got)} rows, expected {len(expected)}")
+    if not np.array_equal(sort_rows(got), sort_rows(expected)):
+        raise Fail(f"{what} has the right number of rows, but not the right ones")
+
+
+def sort_rows(rows):
+    """Rows in lexicographic order, so that two sets of rows compare whatever their order."""
+    return rows[np.lexsort(rows.T[::-1])]
+
+
+def as_word_list(value, what):
+    """The student's tokens as a list of strings, or Fail."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(w, str) for w in value):
+        raise Fail(f"{what} should be a list of strings")
+    return list(value)
+
+
+def as_word_ids(value, what):
+    """The student's word -> id dict, with ids as Python ints."""
+    if not isinstance(value, dict) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                              for i in value.values()):
+        raise Fail(f"{what} should be a dict from words to integer ids")
+    return value
+
+
+def as_shapes(value, what):
+    """The list of array shapes a probe reported, as tuples, or Fail."""
+    if not isinstance(value, list) or not all(isinstance(shape, (list, tuple)) for shape in value):
+        raise Fail(f"{what} could not be read")
+    return [tuple(shape) for shape in value]
+
+
+def vocab(student, tokens, *min_count):
+    """The student's (word_to_id, counts) from build_vocab."""
+    got = as_tuple(student.call("build_vocab", tokens, *min_count), 2, "build_vocab")
+    return as_word_ids(got[0], "word_to_id"), as_array(got[1], "counts")
+
+
+def loss_and_grads(student, function, args):
+    """The student's (loss, grad_center_vec, grad_outside_vectors), checked for shape."""
+    got = as_tuple(student.call(function, *args), 3, function)
+    return (as_float(got[0], f"the loss of {function}"), as_array(got[1], "grad_center_vec", args[0].shape),
+            as_array(got[2], "grad_outside_vectors", args[2].shape))
+
+
+def expect_loss_and_grads(student, function, args):
+    """Fail unless the student's loss and both gradients agree with the reference's."""
+    loss, grad_center, grad_outside = loss_and_grads(student, function, args)
+    loss_ref, grad_center_ref, grad_outside_ref = getattr(ref, function)(*args)
+    expect_close(loss, loss_ref, f"the loss of {function}")
+    expect_close(grad_center, grad_center_ref, f"grad_center_vec of {function}")
+    expect_close(grad_outside, grad_outside_ref, f"grad_outside_vectors of {function}")
+
+
+def student_losses(student, function, points):
+    """The student's loss at each argument tuple in `points`, in one probe, as floats."""
+    got = student.run(f"result = [{function}(*point)[0] for point in points]", points=points)
+    if not isinstance(got, list) or len(got) != len(points):
+        raise Fail(f"{function} did not return one loss per call")
+    return np.array([as_float(value, f"the loss of {function}") for value in got])
+
+
+def expect_gradient_of_own_loss(student, function, args, position, analytic, what):
+    """Centred differences of the student's own loss w.r.t. args[position], computed here from its values."""
+    x = args[position]
+    steps = H * np.eye(x.size).reshape((x.size, *x.shape))
+    points = [args[:position] + (x + sign * step,) + args[position + 1:] for sign in (1, -1) for step in steps]
+    losses = student_losses(student, function, points)
+    numeric = ((losses[:x.size] - losses[x.size:]) / (2 * H)).reshape(x.shape)
+    error = rel_error(analytic, numeric)
+    if not error < GRADIENT_TOL:
+        raise Fail(f"gradient check of {what}: relative error {error:.1e} against centred differences "
+                   f"of your own loss exceeds {GRADIENT_TOL:.0e}")
+
+
+def expect_passes_gradient_check(student, function, args):
+    """Fail unless both gradients are those of the student's own loss (a wrong-sign loss passes this)."""
+    _, grad_center, grad_outside = loss_and_grads(student, function, args)
+    expect_gradient_of_own_loss(student, function, args, 0, grad_center, "grad_center_vec")
+    expect_gradient_of_own_loss(student, function, args, 2, grad_outside, "grad_outside_vectors")
+
+
+def sampled(student, noise, exclude, rng):
+    """Many draws of the student's sample_negatives from one generator seeded by the grader."""
+    got = student.run("import numpy as np\nrng = np.random.default_rng(seed)\n"
+                      "result = [sample_negatives(noise, k, exclude, rng) for _ in range(calls)]",
+                      noise=noise, k=SAMPLER_K, exclude=exclude, calls=SAMPLER_CALLS,
+                      seed=int(rng.integers(2**31)))
+    if not isinstance(got, list) or len(got) != SAMPLER_CALLS:
+        raise Fail("sample_negatives did not return one array per call")
+    draws = np.concatenate([as_array(value, "sample_negatives(noise, k, exclude, rng)", (SAMPLER_K,))
+                            for value in got])
+    if not np.array_equal(draws, np.round(draws)) or draws.min() < 0 or draws.max() >= len(noise):
+        raise Fail("sample_negatives returned values that are not word ids 0..V-1")
+    return draws.astype(np.int64)
+
+
+def model_inputs(rng):
+    """Random sizes for build_skipgram_model and a batch of ids to feed it."""
+    vocab_size, embed_dim, num_ns, batch = (int(n) for n in rng.integers([20, 3, 2, 5], [60, 9, 7, 11]))
+    return {"vocab_size": vocab_size, "embed_dim": embed_dim, "num_ns": num_ns,
+            "target": rng.integers(vocab_size, size=batch).astype(np.int32),
+            "context": rng.integers(vocab_size, size=(batch, num_ns + 1)).astype(np.int32)}
+
+
+# ---------------------------------------------------------------- the checks
+
+@check("test_tokenize", points=4, functions=["tokenize"])
+def tokenize_matches_reference(student, rng):
+    text = random_text(rng)
+    got = as_word_list(student.call("tokenize", text), "tokenize(text)")
+    expected = ref.tokenize(text)
+    if got != expected:
+        first = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
+        shown = repr(got[first][:30]) if first < len(got) else "nothing"
+        raise Fail(f"tokenize(text) returned {len(got)} tokens; they first go wrong at token {first} ({shown})")
+
+
+@check("test_build_vocab", points=4, functions=["build_vocab"])
+def build_vocab_matches_reference(student, rng):
+    tokens = random_tokens(rng, int(rng.integers(8, 15)), int(rng.integers(30, 60)))
+    word_to_id, counts = vocab(student, tokens)
+    expected_ids, expected_counts = ref.build_vocab(tokens)
+    if set(word_to_id) != set(expected_ids):
+        raise Fail("build_vocab(tokens) does not have one entry per distinct token")
+    if word_to_id != expected_ids:
+        raise Fail("build_vocab(tokens) numbers the words in the wrong order (by descending count, "
+                   "ties by first appearance)")
+    expect_close(counts, expected_counts, "counts of build_vocab(tokens)")
+
+
+@check("test_build_vocab", points=2, functions=["build_vocab"])
+def build_vocab_drops_rare_words(student, rng):
+    tokens, min_count = random_tokens(rng, 12, 50), int(rng.integers(2, 4))
+    word_to_id, counts = vocab(student, tokens, min_count)
+    expected_ids, expected_counts = ref.build_vocab(tokens, min_count)
+    if word_to_id != expected_ids:
+        raise Fail(f"build_vocab(tokens, min_count={min_count}) keeps the wrong words or numbers them wrongly")
+    expect_close(counts, expected_counts, f"counts of build_vocab(tokens, min_count={min_count})")
+
+
+@check("test_noise_distribution", points=2, functions=["noise_distribution"])
+def noise_distribution_default_power(student, rng):
+    counts = rng.integers(1, 1000, size=int(rng.integers(5, 20)))
+    expect_close(student.call("noise_distribution", counts), ref.noise_distribution(counts),
+                 "noise_distribution(counts) with the default power")
+
+
+@check("test_noise_distribution", points=2, functions=["noise_distribution"])
+def noise_distribution_given_power(student, rng):
+    counts, power = rng.integers(1, 1000, size=int(rng.integers(5, 20))), float(rng.uniform(0.1, 1.5))
+    expect_close(student.call("noise_distribution", counts, power), ref.noise_distribution(counts, power),
+                 f"noise_distribution(counts, power={power:.3f})")
+
+
+@check("test_skipgram_pairs", points=4, functions=["skipgram_pairs"])
+def skipgram_pairs_match_reference(student, rng):
+    ids, window = rng.integers(0, 12, size=int(rng.integers(8, 30))), int(rng.integers(1, 5))
+    expect_rows(student.call("skipgram_pairs", ids, window), ref.skipgram_pairs(ids, window),
+                f"skipgram_pairs(ids, {window})")
+
+
+@check("test_skipgram_pairs", points=2, functions=["skipgram_pairs"])
+def skipgram_pairs_window_wider_than_the_text(student, rng):
+    ids = rng.permutation(20)[:int(rng.integers(2, 5))]
+    expect_rows(student.call("skipgram_pairs", ids, 6), ref.skipgram_pairs(ids, 6),
+                f"skipgram_pairs of {len(ids)} ids with window 6")
+
+
+@check("test_cbow_examples", points=6, functions=["cbow_examples"])
+def cbow_examples_match_reference(student, rng):
+    window = int(rng.integers(1, 4))
+    ids = rng.integers(0, 15, size=int(rng.integers(2 * window + 2, 30)))
+    contexts, targets = as_tuple(student.call("cbow_examples", ids, window), 2, "cbow_examples")
+    expected_contexts, expected_targets = ref.cbow_examples(ids, window)
+    contexts = as_array(contexts, f"the contexts of cbow_examples(ids, {window})", expected_contexts.shape)
+    targets = as_array(targets, f"the targets of cbow_examples(ids, {window})", expected_targets.shape)
+    expect_rows(np.column_stack([contexts, targets]), np.column_stack([expected_contexts, expected_targets]),
+                f"the (contexts, target) rows of cbow_examples(ids, {window})")
+
+
+@check("test_naive_softmax_loss_and_grad", points=8, functions=["naive_softmax_loss_and_grad"])
+def naive_softmax_matches_reference(student, rng):
+    expect_loss_and_grads(student, "naive_softmax_loss_and_grad", random_loss_inputs(rng))
+
+
+@check("test_naive_softmax_loss_and_grad", points=6, functions=["naive_softmax_loss_and_grad"])
+def naive_softmax_passes_gradient_check(student, rng):
+    expect_passes_gradient_check(student, "naive_softmax_loss_and_grad", random_loss_inputs(rng))
+
+
+def random_neg_sampling_inputs(rng):
+    center, outside_idx, outside = random_loss_inputs(rng)
+    return center, outside_idx, outside, random_negatives(rng, len(outside), outside_idx, int(rng.integers(3, 8)))
+
+
+@check("test_neg_sampling_loss_and_grad", points=6, functions=["neg_sampling_loss_and_grad"])
+def neg_sampling_matches_reference(student, rng):
+    expect_loss_and_grads(student, "neg_sampling_loss_and_grad", random_neg_sampling_inputs(rng))
+
+
+@check("test_neg_sampling_loss_and_grad", points=4, functions=["neg_sampling_loss_and_grad"])
+def neg_sampling_counts_repeated_negatives(student, rng):
+    center, outside_idx, outside = random_loss_inputs(rng)
+    two = rng.choice(np.delete(np.arange(len(outside)), outside_idx), size=2, replace=False)
+    negatives = np.repeat(two, [3, 1])
+    expect_loss_and_grads(student, "neg_sampling_loss_and_grad", (center, outside_idx, outside, negatives))
+
+
+@check("test_neg_sampling_loss_and_grad", points=4, functions=["neg_sampling_loss_and_grad"])
+def neg_sampling_passes_gradient_check(student, rng):
+    expect_passes_gradient_check(student, "neg_sampling_loss_and_grad", random_neg_sampling_inputs(rng))
+
+
+@check("test_sample_negatives", points=3, functions=["sample_negatives"])
+def sample_negatives_never_returns_exclude(student, rng):
+    noise = noise_with_a_heavy_word(rng, int(rng.integers(8, 15)))
+    exclude = int(np.argmax(noise))
+    if np.any(sampled(student, noise, exclude, rng) == exclude):
+        raise Fail("sample_negatives returned `exclude`")
+
+
+@check("test_sample_negatives", points=5, functions=["sample_negatives"])
+def sample_negatives_follow_the_noise(student, rng):
+    noise = noise_with_a_heavy_word(rng, int(rng.integers(8, 15)))
+    exclude = int(np.argmax(noise))
+    draws = sampled(student, noise, exclude, rng)
+    expected = noise.copy()
+    expected[exclude] = 0.0
+    expected /= expected.sum()
+    distance = 0.5 * np.abs(np.bincount(draws, minlength=len(noise)) / len(draws) - expected).sum()
+    if not distance < MAX_TOTAL_VARIATION:
+        raise Fail(f"over {len(draws)} draws the frequencies of sample_negatives are {distance:.3f} away "
+                   f"(total variation) from `noise` without `exclude`; independent draws stay below "
+                   f"{MAX_TOTAL_VARIATION}")
+
+
+@check("test_build_skipgram_model", points=4, functions=["build_skipgram_model"])
+def skipgram_model_has_two_embedding_tables(student, rng):
+    inputs = model_inputs(rng)
+    shape = (inputs["vocab_size"], inputs["embed_dim"])
+    found = student.run(EMBEDDING_LAYERS_PROBE, **{k: inputs[k] for k in ("vocab_size", "embed_dim", "num_ns")})
+    if as_shapes(found, "the Embedding layers of the model") != [shape] * 2:
+        raise Fail(f"build_skipgram_model should have exactly two Embedding layers of shape {shape}, "
+                   f"found {len(found)}")
+
+
+@check("test_build_skipgram_model", points=8, functions=["build_skipgram_model"])
+def skipgram_model_logits_are_dot_products(student, rng):
+    inputs = model_inputs(rng)
+    shape = (inputs["vocab_size"], inputs["embed_dim"])
+    tables = [rng.normal(0, 0.5, size=shape).astype(np.float32) for _ in range(2)]
+    shapes, logits = as_tuple(student.run(SKIPGRAM_PROBE, tables=tables, **inputs), 2, "the model probe")
+    if as_shapes(shapes, "the trainable weights of the model") != [shape] * 2:
+        raise Fail(f"the model's trainable weights should be exactly two {shape} tables, found {len(shapes)} "
+                   "weights")
+    target, context = inputs["target"], inputs["context"]
+    options = [np.einsum("bd,bcd->bc", tables[a][target], tables[1 - a][context]) for a in (0, 1)]
+    logits = as_array(logits, "the model's output", options[0].shape)
+    expect_outputs(logits, min(options, key=lambda o: np.max(np.abs(o - logits))),
+                   "the logits (target embedding . each context embedding)")
+
+
+@check("test_train_word2vec", points=18, functions=TRAIN_USES)
+def train_word2vec_recovers_planted_groups(student, rng):
+    tokens, member_words = planted_corpus(rng)
+    seed = int(rng.integers(2**31))
+    got = as_tuple(student.run("result = train_word2vec(tokens, embed_dim, window, num_ns, epochs, seed)",
+                               tokens=tokens, seed=seed, **TRAIN_SETTINGS), 2, "train_word2vec")
+    word_to_id = as_word_ids(got[1], "the word_to_id returned by train_word2vec")
+    if set(word_to_id) != set(tokens) or sorted(word_to_id.values()) != list(range(len(word_to_id))):
+        raise Fail("the word_to_id of train_word2vec should number every distinct token 0..V-1")
+    embeddings = as_array(got[0], "the embeddings of train_word2vec", (len(word_to_id), TRAIN_SETTINGS["embed_dim"]))
+    if not np.all(np.isfinite(embeddings)):
+        raise Fail("the embeddings of train_word2vec contain NaN or infinity")
+    precision = planted_precision(embeddings, word_to_id, member_words)
+    if not precision >= PLANTED_PRECISION:
+        raise Fail(f"on a corpus where groups of words share their contexts, only {precision:.0%} of each word's "
+                   f"nearest neighbours are in its group (at least {PLANTED_PRECISION:.0%} expected)")
+
+
+@check("test_most_similar", points=6, functions=["most_similar"])
+def most_similar_matches_reference(student, rng):
+    expect_neighbours(student, rng, int(rng.integers(2, 8)))
+
+
+@check("test_most_similar", points=2, functions=["most_similar"])
+def most_similar_default_topn(student, rng):
+    expect_neighbours(student, rng)
+
+
+def expect_neighbours(student, rng, *topn):
+    """most_similar on embeddings whose rows have very different norms (cosine is not Euclidean)."""
+    vocab_size = int(rng.integers(12, 25))
+    words = sorted({random_word(rng) + str(i) for i in range(vocab_size)})
+    word_to_id = {w: int(i) for i, w in enumerate(rng.permutation(words))}
+    embeddings = rng.normal(size=(vocab_size, 6)) * np.exp(rng.uniform(-2, 2, size=(vocab_size, 1)))
+    word = str(rng.choice(words))
+    got = student.call("most_similar", embeddings, word_to_id, word, *topn)
+    expected = ref.most_similar(embeddings, word_to_id, word, *topn)
+    if not isinstance(got, list) or not all(isinstance(item, tuple) and len(item) == 2 for item in got):
+        raise Fail("most_similar should return a list of (word, cosine) tuples")
+    if len(got) != len(expected):
+        raise Fail(f"most_similar returned {len(got)} neighbours, expected {len(expected)}")
+    if [w for w, _ in got] != [w for w, _ in expected]:
+        raise Fail("most_similar returned the wrong words or the wrong order (most similar first, "
+                   "by cosine, without the word itself)")
+    expect_close([as_float(c, "a cosine of most_similar") for _, c in got], [c for _, c in expected],
+                 "the cosines of most_similar")

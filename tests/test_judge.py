@@ -1,0 +1,27 @@
+"""The judge's own bookkeeping: a faulty check costs only itself, and says so."""
+import numpy as np
+
+from autograder import grading, judge
+
+
+def passing(student, rng):
+    rng.normal()
+
+
+def faulty(student, rng):
+    raise ZeroDivisionError("a bug in the check, not in the submission")
+
+
+def test_a_check_that_crashes_costs_only_itself_and_marks_a_grader_error():
+    checks = [judge.Check("faulty", "test_a", ("f",), 3, faulty), judge.Check("passing", "test_a", ("f",), 2, passing)]
+    results, broken, trips = judge.run_checks(checks, session=None, seed=1, blocked={})
+    assert [r.points for r in results] == [0, 2] and broken is None
+    assert "ZeroDivisionError" in results[0].message and trips == [("faulty", "grader-error")]
+    assert grading._status([], None, trips, {}) == ("grader-error", "check faulty failed in the grader's own code")
+
+
+def test_numerical_gradient_is_centred_and_leaves_its_input_alone():
+    x = np.array([[0.3, -1.2], [2.0, 0.5]])
+    before = x.copy()
+    grad = judge.numerical_gradient(lambda value: float(np.sum(np.sin(value) * 3.0)), x)
+    assert np.allclose(grad, 3.0 * np.cos(x), atol=1e-9) and np.array_equal(x, before)
