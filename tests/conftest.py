@@ -22,10 +22,9 @@ def lost(result):
     return [c for c in result["checks"] if c["points"] < c["max_points"]]
 
 
-def grade_samples(assignment_id, base, extra=None):
-    """Grade an assignment's samples, plus `extra` {student: edits of the reference}, through the real CLI.
-
-    Returns {student: result}.
+def grade_samples(assignment_id, base, extra=None, options=()):
+    """Grade an assignment's samples, plus `extra` {student: edits of the reference}, through the real CLI
+    with `options` added to `autograder grade`. Returns {student: result}.
     """
     assignment = course.load(ROOT, assignment_id)
     submissions, output = base / "submissions", base / "out"
@@ -33,7 +32,7 @@ def grade_samples(assignment_id, base, extra=None):
     for student, edits in (extra or {}).items():
         samples.write_submission(submissions, student, assignment.notebook_id, samples.submission(assignment, edits))
     done = run_cli("grade", assignment_id, "--submissions", str(submissions), "--output", str(output),
-                   "--workers", "2", timeout=1800)
+                   "--workers", "2", *options, timeout=1800)
     assert done.returncode == 0, done.stdout + done.stderr
     return {path.parent.name: json.loads(path.read_text()) for path in output.glob("*/result.json")}
 
