@@ -50,12 +50,9 @@ def load_wordsim353():
 
 
 def sha256_of(path):
-    """The hex SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
+    """The hex SHA-256 of a file."""
     with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def download(url, path, sha256):
