@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import course, gradebook, grading, release, samples, sandbox, selfcheck, student_check
-from .execution import Limits
+from .execution import QUIET_FRAMEWORKS, Limits
 
 console = Console()
 
@@ -148,7 +148,8 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the checks of Keras assignments import TensorFlow
+    for name, value in QUIET_FRAMEWORKS.items():  # the checks of Keras assignments may run Keras here too
+        os.environ.setdefault(name, value)
     try:
         return args.func(args)
     except (course.CourseError, sandbox.SandboxUnavailable) as error:

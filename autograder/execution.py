@@ -22,6 +22,10 @@ from nbclient.exceptions import DeadKernelError
 from . import harness, wire
 
 RECOVERY_TIMEOUT = 10
+# TensorFlow quiet; TensorFlow and JAX take GPU memory as they need it instead of all of it at start,
+# so a kernel and a grader can share one GPU.
+QUIET_FRAMEWORKS = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_FORCE_GPU_ALLOW_GROWTH": "true",
+                    "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
 
 
 class SessionBroken(RuntimeError):
@@ -112,8 +116,9 @@ def _error_text(outputs):
 class GradingClient(NotebookClient):
     """nbclient with a cap on everything the kernel sends back, so no output can flood the grader.
 
-    Only the one witness a probe expects is exempt; past the cap, messages are
-    dropped and the running cell is interrupted.
+    Only the one witness a probe expects, and the kernel's echo of the code the
+    grader sent (`execute_input`), are exempt; past the cap, messages are dropped
+    and the running cell is interrupted.
     """
 
     output_limit = 1 << 20
@@ -123,7 +128,7 @@ class GradingClient(NotebookClient):
 
     def process_message(self, msg, cell, cell_index):
         content = msg.get("content", {})
-        if msg["msg_type"] != "status":
+        if msg["msg_type"] not in ("status", "execute_input"):
             size = len(json.dumps(content, default=str))
             if self.witness_allowance and harness.WITNESS_MIME in content.get("data", {}) \
                     and size <= 2 * wire.MAX_WIRE_BYTES:
@@ -239,8 +244,9 @@ class KernelSession:
         if not self._booted:
             self._execute_extra(nbformat.v4.new_code_cell(_boot_source()))
             self._booted = True
-        call = f"__autograder_run({code!r}, {wire.encode(inputs)!r})"
-        cell = nbformat.v4.new_code_cell(call)
+        # the inputs go in a cell of their own: a traceback quotes the call line, and must stay small
+        self._execute_extra(nbformat.v4.new_code_cell(f"__autograder_inputs = {wire.encode(inputs)!r}"))
+        cell = nbformat.v4.new_code_cell(f"__autograder_run({code!r}, __autograder_inputs)")
         self._client.witness_allowance = 1
         self._execute_extra(cell)
         texts = [out["data"][harness.WITNESS_MIME] for out in cell.outputs
@@ -282,10 +288,9 @@ class LocalKernel:
 
         NBGRADER_EXECUTION is nbgrader's own convention ("autograde" or "validate"):
         notebooks use it to skip demos, such as training on a full corpus, while graded.
-        TensorFlow is told to stay quiet and, on a GPU, to take memory as it needs it.
+        Frameworks are told to stay quiet and, on a GPU, to take memory as they need it.
         """
-        return {"MPLBACKEND": "agg", "NBGRADER_EXECUTION": self.execution, "TF_CPP_MIN_LOG_LEVEL": "2",
-                "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+        return {"MPLBACKEND": "agg", "NBGRADER_EXECUTION": self.execution, **QUIET_FRAMEWORKS}
 
     def environment(self):
         keep = ("PATH", "HOME", "LANG", "LC_ALL", "VIRTUAL_ENV", "TMPDIR", "KERAS_BACKEND")

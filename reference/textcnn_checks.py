@@ -1,0 +1,436 @@
+"""Hidden checks of the `textcnn` assignment: every verdict is reached here, against the reference.
+
+The student's kernel only computes: it builds and trains models on inputs drawn here and returns
+raw outputs. The labels of the held-out reviews never leave this process.
+"""
+import importlib.util
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+
+from autograder.judge import Fail, as_array, check, expect_outputs
+from reference import textcnn as ref
+
+TEXT_PIECES = ["The", "movie's", "DON'T", "9/10", "rock'n'roll", "e-mail", "U.S.A.", "...", "naïve", "café",
+               "tab\there", "new\nline", "--", ":-)", "$5", "it's", "3.14", "(great)", '"quoted"', "Wow!!!",
+               "x2y", "O'Brien", "isn't", "50%", "well,", "end."]
+WORDS = ["plot", "cast", "not", "good", "bad", "very", "the", "film", "a", "is", "dull", "fun", "never", "ok"]
+TEXT_USES = ["build_vocab", "tokenize"]
+ENCODE_USES = ["encode", "tokenize"]
+PREDICT_USES = ["predict_sentiment", "encode", "tokenize"]
+ACCURACY_USES = ["build_textcnn", "train_textcnn"]
+
+# The held-out accuracy check: reviews drawn like the notebook's (textcnn_data.make_reviews) from the
+# grader's seed, encoded here by the reference, and the settings the budget allows.
+SPLITS = (3000, 300, 1000)  # train, validation, test reviews
+MAX_LEN = 24  # the longest generated review has 19 tokens
+MODEL_SETTINGS = {"embed_dim": 32, "filter_sizes": (3, 4, 5), "num_filters": 32, "dropout": 0.5}
+EPOCHS, BATCH_SIZE = 5, 32
+REFERENCE_ACCURACY = 1.0  # the reference's test accuracy on each of 20 sets drawn this way (its lowest)
+ACCURACY_MARGIN = 0.05
+SEEDED_TOL = 1e-4  # same seed: the same outputs up to float noise; another seed moves them by about 6e-3
+
+# A model of the grader's own (not the reference's) for checking predict_sentiment and train_textcnn
+# apart from build_textcnn. Flatten makes its output depend on where each token sits.
+GRADER_MODEL = """\
+import keras
+keras.utils.set_random_seed(0)
+inputs = keras.Input(shape=(max_len,), dtype="int32")
+hidden = keras.layers.Flatten()(keras.layers.Embedding(vocab_size, embed_dim)(inputs))
+model = keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(keras.layers.Dropout(0.3)(hidden)))
+"""
+LAYERS = """\
+import keras
+import numpy as np
+model = build_textcnn(vocab_size, max_len, embed_dim, filter_sizes, num_filters, dropout, num_classes)
+def inner(layer):
+    for child in getattr(layer, "layers", []):
+        yield child
+        yield from inner(child)
+layers = list(inner(model))
+embeddings = [layer for layer in layers if isinstance(layer, keras.layers.Embedding)]
+convs = [layer for layer in layers if isinstance(layer, keras.layers.Conv1D)]
+denses = [layer for layer in layers if isinstance(layer, keras.layers.Dense)]
+def width(layer):
+    try:
+        return int(layer.input.shape[-1])
+    except Exception:
+        return None
+"""
+STRUCTURE_PROBE = LAYERS + """\
+result = {"model": isinstance(model, keras.Model), "compiled": bool(getattr(model, "compiled", False)),
+          "embeddings": [(int(layer.input_dim), int(layer.output_dim)) for layer in embeddings],
+          "convs": sorted((int(layer.kernel_size[0]), int(layer.filters)) for layer in convs),
+          "dropouts": [(float(layer.rate), width(layer)) for layer in layers
+                       if isinstance(layer, keras.layers.Dropout)],
+          "denses": [(int(layer.units), width(layer)) for layer in denses],
+          "params": int(model.count_params()),
+          "shape": tuple(int(n) for n in model(np.zeros((3, max_len), "int32")).shape)}
+"""
+FORWARD_PROBE = LAYERS + """\
+if len(embeddings) == 1 and len(denses) == 1 and sorted(int(c.kernel_size[0]) for c in convs) == sorted(filter_sizes):
+    embeddings[0].set_weights([table])
+    for conv in convs:
+        position = filter_sizes.index(int(conv.kernel_size[0]))
+        conv.set_weights([kernels[position], biases[position]])
+    denses[0].set_weights([W, b])
+    result = keras.ops.convert_to_numpy(model(ids, training=False))
+"""
+DROPOUT_PROBE = LAYERS + """\
+result = [keras.ops.convert_to_numpy(model(ids, training=training)) for training in (False, False, True, True)]
+"""
+PREDICT_PROBE = GRADER_MODEL + """\
+model.set_weights([table, W, b])
+result = predict_sentiment(model, texts, vocab, max_len)
+"""
+FIT_PROBE = GRADER_MODEL + """\
+history = train_textcnn(model, X, y, X_val, y_val, epochs, batch_size, seed)
+logs = getattr(history, "history", None)
+result = {"type": type(history).__name__, "params": dict(getattr(history, "params", None) or {}),
+          "lengths": {str(k): len(v) for k, v in logs.items()} if isinstance(logs, dict) else None,
+          "loss": float(keras.ops.convert_to_numpy(model.compute_loss(x=X[:8], y=y[:8], y_pred=probabilities)))}
+"""
+SEEDED_PROBE = """\
+result = []
+for train_seed, other in runs:
+""" + "".join("    " + line + "\n" for line in GRADER_MODEL.splitlines()) + """\
+    keras.utils.set_random_seed(other)  # global state that train_textcnn's own seed must override
+    train_textcnn(model, X, y, X_val, y_val, 2, 16, train_seed)
+    result.append(keras.ops.convert_to_numpy(model(X_val, training=False)))
+"""
+ACCURACY_PROBE = """\
+import keras
+X, y, X_val, y_val, X_test = (a.astype("int32") for a in (X, y, X_val, y_val, X_test))
+keras.utils.set_random_seed(seed)
+model = build_textcnn(vocab_size, max_len, **settings)
+train_textcnn(model, X, y, X_val, y_val, epochs, batch_size, seed)
+result = keras.ops.convert_to_numpy(model.predict(X_test, verbose=0))
+"""
+
+
+def load_data_module():
+    """The course's own textcnn_data.py (the copy next to the source notebook, never a student's)."""
+    path = Path(__file__).resolve().parents[1] / "assignments" / "textcnn" / "textcnn_data.py"
+    spec = importlib.util.spec_from_file_location("textcnn_data", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+data = load_data_module()
+
+
+# ---------------------------------------------------------------- inputs drawn from the grader's rng
+
+def messy_text(rng):
+    """Capitals, digits, apostrophes, punctuation, accents and all kinds of white space, in a random order."""
+    pieces = rng.choice(TEXT_PIECES, size=int(rng.integers(8, 20)))
+    return "".join(str(p) + str(rng.choice([" ", "  ", "\t", "\n", ""])) for p in pieces)
+
+
+def plain_texts(rng, n):
+    """Lower-case words and single spaces, with a skewed distribution so that some counts tie."""
+    weights = 1.0 / np.arange(1, len(WORDS) + 1)
+    return [" ".join(rng.choice(WORDS, size=int(rng.integers(1, 12)), p=weights / weights.sum()))
+            for _ in range(n)]
+
+
+def model_sizes(rng):
+    """Small build_textcnn arguments: distinct filter sizes in ascending order."""
+    sizes = tuple(sorted(int(s) for s in rng.choice(np.arange(1, 6), size=int(rng.integers(2, 4)), replace=False)))
+    return {"vocab_size": int(rng.integers(20, 60)), "max_len": int(rng.integers(8, 14)),
+            "embed_dim": int(rng.integers(3, 9)), "filter_sizes": sizes, "num_filters": int(rng.integers(2, 7)),
+            "dropout": float(rng.choice([0.25, 0.4, 0.5])), "num_classes": int(rng.integers(2, 5))}
+
+
+def textcnn_weights(rng, s):
+    """float32 weights for a TextCNN of sizes `s`; one filter per width gets a bias so negative that ReLU zeroes it."""
+    d, f = s["embed_dim"], s["num_filters"]
+    biases = [rng.normal(0, 0.3, size=f).astype(np.float32) for _ in s["filter_sizes"]]
+    for bias in biases:
+        bias[0] = -50.0
+    return {"table": rng.normal(size=(s["vocab_size"], d)).astype(np.float32),
+            "kernels": [rng.normal(0, 1 / np.sqrt(k * d), size=(k, d, f)).astype(np.float32)
+                        for k in s["filter_sizes"]],
+            "biases": biases, "W": rng.normal(size=(f * len(s["filter_sizes"]), s["num_classes"])).astype(np.float32),
+            "b": rng.normal(size=s["num_classes"]).astype(np.float32)}
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def textcnn_forward(ids, w, order):
+    """Kim's forward pass in NumPy (float64): conv + ReLU, max over time, concatenated in `order`, dense, softmax."""
+    x = w["table"].astype(np.float64)[ids]
+    pooled = []
+    for i in order:
+        kernel = w["kernels"][i].astype(np.float64)
+        width = kernel.shape[0]
+        windows = np.stack([x[:, t:t + width] for t in range(x.shape[1] - width + 1)], axis=1)
+        pooled.append(np.maximum(np.einsum("ntkd,kdf->ntf", windows, kernel) + w["biases"][i], 0).max(axis=1))
+    return softmax(np.concatenate(pooled, axis=1) @ w["W"].astype(np.float64) + w["b"])
+
+
+def textcnn_probe(student, rng, code, **inputs):
+    """Run a probe on a model of random sizes and a batch of 6 random id sequences; return (sizes, result)."""
+    sizes = model_sizes(rng)
+    ids = rng.integers(0, sizes["vocab_size"], size=(6, sizes["max_len"]))
+    return sizes, student.run(code, ids=ids, **sizes, **inputs)
+
+
+def class_labels(got, n, what):
+    """The student's predicted classes as an integer array of shape (n,), or Fail."""
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in "iu":
+        raise Fail(f"{what} should return an integer array")
+    if got.shape != (n,):
+        raise Fail(f"{what} returned shape {got.shape} for {n} texts, expected ({n},)")
+    return got
+
+
+def hidden_reviews(rng):
+    """Train, validation and test reviews drawn from the grader's seed, encoded by the reference.
+
+    Ids and labels come in the smallest integer type that holds them (uint8): the probe's inputs
+    count towards the kernel's output limit, once as code and again in the traceback of a timeout.
+    """
+    texts, labels = data.make_reviews(sum(SPLITS), int(rng.integers(2**31)))
+    vocab = ref.build_vocab(texts[:SPLITS[0]])
+    ids = ref.encode(texts, vocab, MAX_LEN).astype(np.min_scalar_type(len(vocab) - 1))
+    cuts = np.cumsum(SPLITS)[:-1]
+    return vocab, np.split(ids, cuts), np.split(labels.astype(np.uint8), cuts)
+
+
+# ---------------------------------------------------------------- tokenize, build_vocab, encode
+
+def expect_tokens(student, text):
+    got = student.call("tokenize", text)
+    if not isinstance(got, list) or not all(isinstance(token, str) for token in got):
+        raise Fail("tokenize should return a list of strings")
+    if got != ref.tokenize(text):
+        raise Fail(f"tokenize({text!r}) returned {got}"[:400])
+
+
+@check("test_tokenize", points=6, functions=["tokenize"])
+def tokenize_matches_reference(student, rng):
+    for _ in range(3):
+        expect_tokens(student, messy_text(rng))
+
+
+@check("test_tokenize", points=4, functions=["tokenize"])
+def tokenize_keeps_each_symbol(student, rng):
+    for text in ["", " \t\n ", "".join(rng.permutation(list("!?.,;:()-'\"$%&*"))), "Wow!!!That's 10/10...",
+                 f"NOT{rng.choice(['!', '?', ','])}bad"]:
+        expect_tokens(student, text)
+
+
+def expect_vocab(student, texts, *args):
+    got = student.call("build_vocab", texts, *args)
+    if not isinstance(got, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in got.values()):
+        raise Fail("build_vocab should return a dict from tokens to integer ids")
+    expected = ref.build_vocab(texts, *args)
+    if got.get("<pad>") != 0 or got.get("<unk>") != 1:
+        raise Fail('build_vocab should give "<pad>" id 0 and "<unk>" id 1')
+    if set(got) != set(expected):
+        call = ", ".join(["texts", *map(repr, args)])
+        raise Fail(f"build_vocab({call}) keeps {len(got)} tokens, not the right ones")
+    if got != expected:
+        raise Fail("build_vocab gives the right tokens the wrong ids (by descending count, ties by first appearance)")
+
+
+@check("test_build_vocab", points=6, functions=TEXT_USES)
+def build_vocab_matches_reference(student, rng):
+    expect_vocab(student, plain_texts(rng, int(rng.integers(10, 30))))
+
+
+@check("test_build_vocab", points=8, functions=TEXT_USES)
+def build_vocab_respects_max_size_and_min_count(student, rng):
+    texts = plain_texts(rng, int(rng.integers(10, 30)))
+    expect_vocab(student, texts, int(rng.integers(4, 9)))
+    expect_vocab(student, texts, None, int(rng.integers(2, 5)))
+
+
+def expect_encoding(student, texts, vocab, max_len):
+    got = student.call("encode", texts, vocab, max_len)
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in "iu":
+        raise Fail("encode should return an integer array")
+    if got.shape != (len(texts), max_len):
+        raise Fail(f"encode returned shape {got.shape} for {len(texts)} texts and max_len={max_len}")
+    if not np.array_equal(got, ref.encode(texts, vocab, max_len)):
+        raise Fail("encode gives wrong ids (unknown tokens are 1, padding is 0 on the right, the first max_len "
+                   "tokens are kept)")
+
+
+@check("test_encode", points=8, functions=ENCODE_USES)
+def encode_matches_reference(student, rng):
+    texts = plain_texts(rng, 12)
+    vocab = ref.build_vocab(texts[:4])  # the other texts have unknown words
+    expect_encoding(student, texts, vocab, int(rng.integers(3, 9)))
+
+
+@check("test_encode", points=4, functions=ENCODE_USES)
+def encode_pads_and_truncates(student, rng):
+    texts = plain_texts(rng, 4)
+    vocab = ref.build_vocab(texts)
+    long = " ".join(rng.choice(WORDS, size=20))
+    expect_encoding(student, ["", long, texts[0], "zzz " + texts[1]], vocab, int(rng.integers(5, 12)))
+
+
+# ---------------------------------------------------------------- build_textcnn
+
+@check("test_build_textcnn", points=8, functions=["build_textcnn"])
+def textcnn_structure(student, rng):
+    s, got = textcnn_probe(student, rng, STRUCTURE_PROBE)
+    if not isinstance(got, dict) or got.get("model") is not True:
+        raise Fail("build_textcnn should return a keras.Model")
+    if got["compiled"] is not False:
+        raise Fail("build_textcnn should return the model uncompiled")
+    if got["embeddings"] != [(s["vocab_size"], s["embed_dim"])]:
+        raise Fail(f"expected one Embedding(vocab_size, embed_dim), found {got['embeddings']}")
+    if got["convs"] != [(size, s["num_filters"]) for size in s["filter_sizes"]]:
+        raise Fail(f"with filter_sizes={s['filter_sizes']} and num_filters={s['num_filters']}, expected one Conv1D "
+                   f"per size; found (kernel size, filters) {got['convs']}")
+    features = s["num_filters"] * len(s["filter_sizes"])
+    if got["dropouts"] != [(s["dropout"], features)]:
+        raise Fail(f"expected one Dropout({s['dropout']}) on the {features} pooled features, found (rate, input "
+                   f"width) {got['dropouts']}")
+    if got["denses"] != [(s["num_classes"], features)]:
+        raise Fail(f"expected one Dense(num_classes) on the {features} pooled features, found (units, input width) "
+                   f"{got['denses']}")
+    if got["shape"] != (3, s["num_classes"]):
+        raise Fail(f"on a batch (3, max_len) the model outputs shape {got['shape']}, expected (3, num_classes)")
+
+
+@check("test_build_textcnn", points=4, functions=["build_textcnn"])
+def textcnn_parameter_count(student, rng):
+    s, got = textcnn_probe(student, rng, STRUCTURE_PROBE)
+    d, f, sizes = s["embed_dim"], s["num_filters"], s["filter_sizes"]
+    expected = s["vocab_size"] * d + sum(k * d * f + f for k in sizes) + (f * len(sizes) + 1) * s["num_classes"]
+    params = got.get("params") if isinstance(got, dict) else None
+    if params != expected:
+        raise Fail(f"the model has {params} parameters; Embedding + Conv1Ds + Dense of these sizes have {expected}")
+
+
+@check("test_build_textcnn", points=8, functions=["build_textcnn"])
+def textcnn_max_over_time_forward_pass(student, rng):
+    s = model_sizes(rng)
+    w = textcnn_weights(rng, s)
+    ids = rng.integers(0, s["vocab_size"], size=(6, s["max_len"]))
+    got = student.run(FORWARD_PROBE, ids=ids, **s, **w)
+    if got is None:
+        raise Fail("the model should have one Embedding, one Conv1D per filter size and one Dense layer, so that "
+                   "the grader can set their weights")
+    got = as_array(got, "the model's output", (6, s["num_classes"]))
+    errors = [np.max(np.abs(got - textcnn_forward(ids, w, order)))
+              for order in itertools.permutations(range(len(s["filter_sizes"])))]
+    if not min(errors) <= 1e-5:
+        raise Fail(f"with weights the grader set, the outputs differ by {min(errors):.1e} from Conv1D + ReLU, max over "
+                   "time, concatenate, Dense + softmax (in inference mode)")
+
+
+@check("test_build_textcnn", points=4, functions=["build_textcnn"])
+def textcnn_probabilities_and_dropout(student, rng):
+    s, got = textcnn_probe(student, rng, DROPOUT_PROBE)
+    if not isinstance(got, list) or len(got) != 4:
+        raise Fail("the model's outputs could not be read")
+    first, again, train_a, train_b = (as_array(p, "the model's output", (6, s["num_classes"])) for p in got)
+    for p in (first, train_a):
+        if np.any(p < 0) or np.max(np.abs(p.sum(axis=1) - 1)) > 1e-5:
+            raise Fail("the outputs should be probabilities: non-negative, summing to 1 over the classes")
+    expect_outputs(again, first, "the outputs of two calls in inference mode (dropout must be off)")
+    if np.max(np.abs(train_a - train_b)) < 1e-6 or np.max(np.abs(train_a - first)) < 1e-6:
+        raise Fail("in training mode (model(x, training=True)) the outputs should change from call to call: dropout")
+
+
+# ---------------------------------------------------------------- predict_sentiment
+
+def expect_predictions(student, rng, texts, vocab, max_len, num_classes):
+    """predict_sentiment on the grader's model with weights set here, against its forward pass."""
+    sizes = {"vocab_size": len(vocab), "max_len": max_len, "embed_dim": 4, "num_classes": num_classes}
+    table, W, b = (rng.normal(size=shape).astype(np.float32) for shape in
+                   ((len(vocab), 4), (4 * max_len, num_classes), (num_classes,)))
+    got = class_labels(student.run(PREDICT_PROBE, texts=texts, vocab=vocab, table=table, W=W, b=b, **sizes),
+                       len(texts), "predict_sentiment")
+    scores = table.astype(np.float64)[ref.encode(texts, vocab, max_len)].reshape(len(texts), -1) @ W + b
+    clear = np.sort(scores, axis=1)[:, -1] - np.sort(scores, axis=1)[:, -2] > 1e-3  # no near-ties
+    if not np.array_equal(got[clear], np.argmax(scores, axis=1)[clear]):
+        raise Fail("predict_sentiment does not give the most probable class of the model for each text (encoded "
+                   "with the given vocab and max_len)")
+
+
+@check("test_predict_sentiment", points=6, functions=PREDICT_USES)
+def predict_sentiment_matches_model(student, rng):
+    texts = plain_texts(rng, 10)
+    expect_predictions(student, rng, texts, ref.build_vocab(texts), 12, 3)
+
+
+@check("test_predict_sentiment", points=4, functions=PREDICT_USES)
+def predict_sentiment_handles_unknown_and_long_texts(student, rng):
+    texts = plain_texts(rng, 10)
+    texts += [messy_text(rng), " ".join(rng.choice(WORDS, size=30)), ""]
+    expect_predictions(student, rng, texts, ref.build_vocab(texts[:3]), 6, 2)
+
+
+# ---------------------------------------------------------------- train_textcnn (last: the slowest)
+
+def small_problem(rng, n=96):
+    """Plain texts, labels and encodings for short training runs."""
+    texts = plain_texts(rng, n + 32)
+    vocab = ref.build_vocab(texts)
+    ids, labels = ref.encode(texts, vocab, 10), rng.integers(0, 2, size=n + 32)
+    sizes = {"vocab_size": len(vocab), "max_len": 10, "embed_dim": 4, "num_classes": 2}
+    return sizes, ids[:n], labels[:n], ids[n:], labels[n:]
+
+
+@check("test_train_textcnn", points=6, functions=["train_textcnn"])
+def train_textcnn_compiles_and_fits(student, rng):
+    sizes, X, y, X_val, y_val = small_problem(rng)
+    epochs, batch_size = int(rng.integers(2, 4)), int(rng.choice([16, 32]))
+    probabilities = softmax(rng.normal(size=(8, 2))).astype(np.float32)
+    got = student.run(FIT_PROBE, X=X, y=y, X_val=X_val, y_val=y_val, epochs=epochs, batch_size=batch_size,
+                      seed=int(rng.integers(2**31)), probabilities=probabilities, **sizes)
+    if not isinstance(got, dict) or got.get("type") != "History":
+        raise Fail("train_textcnn should return the History that model.fit returns")
+    lengths = got["lengths"] or {}
+    if lengths.get("loss") != epochs or lengths.get("val_loss") != epochs:
+        raise Fail(f"the History should have {epochs} losses and validation losses for epochs={epochs} (pass "
+                   f"validation_data), found {lengths}")
+    if got["params"].get("steps") != math.ceil(len(X) / batch_size):
+        raise Fail(f"fit should go through the {len(X)} training examples in batches of batch_size={batch_size}")
+    expected = -np.mean(np.log(probabilities.astype(np.float64)[np.arange(8), y[:8]]))
+    if not abs(got["loss"] - expected) <= 1e-4 * expected:
+        raise Fail("the model is not compiled with the cross-entropy of integer labels on probabilities "
+                   "(sparse categorical cross-entropy)")
+
+
+@check("test_train_textcnn", points=6, functions=["train_textcnn"])
+def train_textcnn_is_seeded(student, rng):
+    sizes, X, y, X_val, y_val = small_problem(rng)
+    seed = int(rng.integers(2**31))
+    got = student.run(SEEDED_PROBE, X=X, y=y, X_val=X_val, y_val=y_val,
+                      runs=[(seed, 1), (seed, 2), (seed + 1, 1)], **sizes)
+    if not isinstance(got, list) or len(got) != 3:
+        raise Fail("the trained models' outputs could not be read")
+    first, same, other = (as_array(p, "the trained model's output", (len(X_val), 2)) for p in got)
+    if np.max(np.abs(first - same)) > SEEDED_TOL:
+        raise Fail("two trainings with the same seed differ: call keras.utils.set_random_seed(seed) first")
+    if np.max(np.abs(first - other)) <= SEEDED_TOL:
+        raise Fail("trainings with different seeds give the same model: use the seed you are given")
+
+
+@check("test_train_textcnn", points=18, functions=ACCURACY_USES)
+def trained_textcnn_reaches_reference_accuracy(student, rng):
+    vocab, (X, X_val, X_test), (y, y_val, y_test) = hidden_reviews(rng)
+    got = student.run(ACCURACY_PROBE, X=X, y=y, X_val=X_val, y_val=y_val, X_test=X_test, vocab_size=len(vocab),
+                      max_len=MAX_LEN, settings=MODEL_SETTINGS, epochs=EPOCHS, batch_size=BATCH_SIZE,
+                      seed=int(rng.integers(2**31)))
+    probabilities = as_array(got, "the trained model's predictions on the test reviews", (len(X_test), 2))
+    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y_test))
+    threshold = REFERENCE_ACCURACY - ACCURACY_MARGIN
+    if not accuracy >= threshold:
+        raise Fail(f"trained on {len(X)} generated reviews ({MODEL_SETTINGS}, {EPOCHS} epochs, batch size "
+                   f"{BATCH_SIZE}), the model classifies {accuracy:.1%} of {len(X_test)} held-out reviews correctly; "
+                   f"it needs {threshold:.0%} (the reference reaches {REFERENCE_ACCURACY:.0%})")
