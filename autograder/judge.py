@@ -185,6 +185,14 @@ def expect_close(got, expected, what, tol=1e-7):
         raise Fail(f"{what}: relative error {error:.1e} exceeds {tol:.0e}")
 
 
+def expect_stable(student, function, x, expected, where, advice=""):
+    """Fail unless `function(x)` emits no warning (overflow, invalid value) and matches `expected`."""
+    got, warned = student.call_noting_warnings(function, x)
+    if warned:
+        raise Fail(f"{function} warned ({', '.join(warned)}) {where}" + (f": {advice}" if advice else ""))
+    expect_close(got, expected, f"{function} {where}")
+
+
 def expect_outputs(got, expected, what, atol=1e-5):
     """Fail unless a model's outputs `got` match `expected` entry by entry to `atol` (float32 arithmetic)."""
     expected = np.asarray(expected, dtype=np.float64)

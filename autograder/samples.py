@@ -12,6 +12,18 @@ def replaced(source, old, new):
     return source.replace(old, new)
 
 
+def edited(source, function, old, new):
+    """One sample's edit: {function: its reference source with `old` replaced by `new`}."""
+    return {function: replaced(source[function], old, new)}
+
+
+def with_bugs(source, other_style, bugs):
+    """The samples every assignment has: the reference, the blank stub, a correct solution written
+    `other_style`, and one sample per `bugs` entry {student: (function, old, new)}."""
+    return {"alice": {}, "blank": None, "other_style": other_style,
+            **{student: edited(source, *bug) for student, bug in bugs.items()}}
+
+
 def submission(assignment, edits):
     """The release notebook with reference solutions, except the cells in `edits` (None: blank)."""
     stub = nbformat.read(assignment.release_notebook_path, as_version=4)

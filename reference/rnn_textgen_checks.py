@@ -127,12 +127,17 @@ def rnn_step_forward_matches_reference(student, rng):
     expect_close(h, ref.rnn_step_forward(*inputs)[0], "h of rnn_step_forward")
 
 
-@check("test_rnn_step_backward", points=6, functions=STEP)
-def rnn_step_backward_matches_reference(student, rng):
+def step_gradients(student, rng):
     inputs = random_step(rng)
     dh = rng.normal(size=inputs[1].shape)
-    got = as_tuple(student.run("h, cache = rnn_step_forward(*inputs)\nresult = rnn_step_backward(dh, cache)",
-                               inputs=list(inputs), dh=dh), 5, "rnn_step_backward")
+    got = student.run("h, cache = rnn_step_forward(*inputs)\nresult = rnn_step_backward(dh, cache)",
+                      inputs=list(inputs), dh=dh)
+    return inputs, dh, as_tuple(got, 5, "rnn_step_backward")
+
+
+@check("test_rnn_step_backward", points=6, functions=STEP)
+def rnn_step_backward_matches_reference(student, rng):
+    inputs, dh, got = step_gradients(student, rng)
     for name, value, expected in zip(("dx", "dh_prev", "dWx", "dWh", "db"), got,
                                      ref.rnn_step_backward(dh, ref.rnn_step_forward(*inputs)[1])):
         expect_close(value, expected, f"{name} of rnn_step_backward")
@@ -140,10 +145,7 @@ def rnn_step_backward_matches_reference(student, rng):
 
 @check("test_rnn_step_backward", points=6, functions=STEP)
 def rnn_step_backward_passes_gradient_check(student, rng):
-    inputs = random_step(rng)
-    dh = rng.normal(size=inputs[1].shape)
-    got = as_tuple(student.run("h, cache = rnn_step_forward(*inputs)\nresult = rnn_step_backward(dh, cache)",
-                               inputs=list(inputs), dh=dh), 5, "rnn_step_backward")
+    inputs, dh, got = step_gradients(student, rng)
     expect_gradients(got, ("dx", "dh_prev", "dWx", "dWh", "db"), inputs,
                      lambda *values: float(np.sum(ref.rnn_step_forward(*values)[0] * dh)))
 

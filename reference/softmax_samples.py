@@ -4,7 +4,7 @@
 (cells not named keep the reference; None means the blank release notebook). `BUGS` maps each
 sample with one realistic bug to the function it is in.
 """
-from autograder.samples import replaced
+from autograder.samples import edited, with_bugs
 
 # A correct solution written another way: loops, one-hot matrices, einsum, Sequential.
 OTHER_STYLE = {
@@ -82,8 +82,4 @@ OVERFLOWING_SOFTMAX = ("softmax", "np.exp(z - z.max(axis=-1, keepdims=True))", "
 
 
 def samples(source):
-    def edit(function, old, new):
-        return {function: replaced(source[function], old, new)}
-
-    return {"alice": {}, "blank": None, "other_style": OTHER_STYLE, "overflow": edit(*OVERFLOWING_SOFTMAX),
-            **{student: edit(*bug) for student, bug in BUGS.items()}}
+    return {**with_bugs(source, OTHER_STYLE, BUGS), "overflow": edited(source, *OVERFLOWING_SOFTMAX)}

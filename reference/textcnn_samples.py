@@ -4,7 +4,7 @@
 (cells not named keep the reference; None means the blank release notebook). `BUGS` maps each
 sample with one realistic bug to the function it is in.
 """
-from autograder.samples import replaced
+from autograder.samples import with_bugs
 
 # A correct solution written another way: a character loop, explicit first-appearance order, list
 # padding, MaxPooling1D over the whole length with branches concatenated in reverse, RMSprop, argmax in Keras.
@@ -85,10 +85,5 @@ BUGS = {
 SLOW_TRAINING = ("train_textcnn", "epochs=epochs,", "epochs=epochs * 1000,")
 
 
-def edit(source, function, old, new):
-    return {function: replaced(source[function], old, new)}
-
-
 def samples(source):
-    return {"alice": {}, "blank": None, "other_style": OTHER_STYLE,
-            **{student: edit(source, *bug) for student, bug in BUGS.items()}}
+    return with_bugs(source, OTHER_STYLE, BUGS)

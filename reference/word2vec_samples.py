@@ -4,7 +4,7 @@
 (cells not named keep the reference; None means the blank release notebook). `BUGS` maps each
 sample with one realistic bug to the function it is in.
 """
-from autograder.samples import replaced
+from autograder.samples import with_bugs
 
 # A correct solution written another way: loops instead of slices, rejection sampling of the
 # negatives, drawn once per pair with sample_negatives (not per epoch), a Dot layer, one fit call.
@@ -134,8 +134,4 @@ BUGS = {
 
 
 def samples(source):
-    def edit(function, old, new):
-        return {function: replaced(source[function], old, new)}
-
-    return {"alice": {}, "blank": None, "other_style": OTHER_STYLE,
-            **{student: edit(*bug) for student, bug in BUGS.items()}}
+    return with_bugs(source, OTHER_STYLE, BUGS)

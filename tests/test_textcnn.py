@@ -90,7 +90,7 @@ def test_keras_in_a_text_function_is_a_policy_breach(results):
 def test_training_past_the_time_limit_is_a_timeout_that_keeps_finished_checks(tmp_path):
     """Limits shortened on the command line, as an instructor may: the slow check stops, not the grader."""
     assignment = course.load(ROOT, "textcnn")
-    edits = textcnn_samples.edit(assignment.reference_sources, *textcnn_samples.SLOW_TRAINING)
+    edits = samples.edited(assignment.reference_sources, *textcnn_samples.SLOW_TRAINING)
     samples.write_submission(tmp_path / "in", "slow", "textcnn", samples.submission(assignment, edits))
     done = run_cli("grade", "textcnn", "--submissions", str(tmp_path / "in"), "--output", str(tmp_path / "out"),
                    "--cell-timeout", "25", "--notebook-timeout", "50")
