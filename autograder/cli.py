@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import course, gradebook, grading, release, samples, sandbox, selfcheck, student_check
+from . import course, gradebook, grading, questions, release, samples, sandbox, selfcheck, student_check
 from .execution import QUIET_FRAMEWORKS, Limits
 
 console = Console()
@@ -74,7 +74,8 @@ def cmd_grade(args):
         sandbox.check_available()
     started = time.monotonic()
     gradebook.prepare(assignment, db_url)
-    results = grading.grade_all(assignment, submissions, output, db_url, workers=args.workers,
+    secret = questions.course_secret(root, announce=console.print)
+    results = grading.grade_all(assignment, submissions, output, db_url, secret, workers=args.workers,
                                 force=args.force, limits=limits, progress=_print_result,
                                 sandboxed=not args.unsafe_no_sandbox)
     table = Table("student_id", "score", "status", "message", title=f"{assignment.id} grades")

@@ -71,9 +71,16 @@ class Assignment:
         """Modules forbidden in every graded function: the sandbox hides the installed ones."""
         return tuple(self.settings.get("forbidden", ()))
 
+    @property
+    def numpy_only(self):
+        """Graded functions that may use only NumPy and the standard library (probed in a kernel that has no more)."""
+        return frozenset(self.settings.get("numpy_only", ()))
+
     @cached_property
-    def forbidden_by_function(self):
-        return policy.rules(self.settings, self.functions)
+    def rules(self):
+        """{function: policy.Rule}; the course's own released modules count as allowed."""
+        modules = [path.stem for path in self.release_dir.glob("*.py")]
+        return policy.rules(self.settings, self.functions, modules)
 
     @cached_property
     def functions(self):

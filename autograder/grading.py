@@ -1,6 +1,5 @@
 """The grading pipeline of DESIGN.md: one submission, then a folder of them."""
 import functools
-import hashlib
 import multiprocessing
 import shutil
 import tempfile
@@ -10,16 +9,12 @@ from pathlib import Path
 
 import nbformat
 
-from . import course, gradebook, judge, notebook, policy, release, report
+from . import course, gradebook, judge, notebook, policy, questions, release, report
 from .execution import LocalKernel
+from .kernels import Kernels
 from .sandbox import SandboxedKernel
 
 UNSANDBOXED = "UNSANDBOXED (--unsafe-no-sandbox): student code ran unconfined"
-
-
-def seed_for(assignment_id, student_id):
-    """The judge's seed: fixed per student and assignment, so a regrade is identical."""
-    return int.from_bytes(hashlib.sha256(f"{assignment_id}/{student_id}".encode()).digest()[:8], "big")
 
 
 def _result(assignment, student_id, status, message, checks):
@@ -41,7 +36,7 @@ def failed(assignment, student_id, status, message):
 
 def _blocked_functions(assignment, nb):
     blocked = {f: f"policy: {f} {reason}" for f, reason in
-               policy.scan(nb, assignment.forbidden_by_function).items()}
+               policy.scan(nb, assignment.rules).items()}
     defined = policy.defined_names(nb)
     for function in assignment.functions:
         if function not in defined:
@@ -49,20 +44,16 @@ def _blocked_functions(assignment, nb):
     return blocked
 
 
-def _status(cell_failures, broken, trips, blocked):
+def _status(cell_failures, trips, blocked):
     """The named status and the message that tells the student what happened.
 
-    The status is the first limit the submission hit, in the order things ran
-    (a fork bomb's `processes` rather than the broken kernel it leaves), then a
-    policy breach. Points already earned are kept in every case.
+    The status is the first limit (or run-time policy breach) the submission hit,
+    in the order things ran (a fork bomb's `processes` rather than the broken
+    kernel it leaves), then a static policy breach. Points already earned are
+    kept in every case.
     """
-    notes = [failure.message for failure in cell_failures]
-    notes += [f"check {name} failed in the grader's own code" if kind == "grader-error" else
-              f"check {name} hit the {kind} limit" for name, kind in trips]
-    limits = [failure.kind for failure in cell_failures if failure.kind != "error"] + [kind for _, kind in trips]
-    if broken:
-        limits.append(broken.status)
-        notes.append(str(broken))
+    notes = [failure.message for failure in cell_failures] + [note for _, _, note in trips]
+    limits = [failure.kind for failure in cell_failures if failure.kind != "error"] + [kind for _, kind, _ in trips]
     if limits:
         return limits[0], "; ".join(dict.fromkeys(notes))
     policy_notes = sorted({reason for reason in blocked.values() if reason.startswith("policy:")})
@@ -83,29 +74,30 @@ def _stage(assignment, nb, workdir):
     nbformat.write(nb, workdir / assignment.release_notebook_path.name)
 
 
-def grade_notebook(assignment, path, student_id, db_url, executor, seed):
+def grade_notebook(assignment, path, student_id, db_url, executor, secret):
     """Grade one notebook file; every outcome is a result dict, never an exception."""
     try:
         nb = notebook.restore(notebook.load(path), assignment.id, assignment.notebook_id, db_url)
     except notebook.InvalidNotebook as error:
         return failed(assignment, student_id, "invalid-notebook", str(error))
     blocked = _blocked_functions(assignment, nb)
+    seed = questions.seed(secret, assignment.id, student_id, nb)
     with tempfile.TemporaryDirectory(prefix="autograder-") as workdir:
         _stage(assignment, nb, Path(workdir))
-        with executor.open(nb, workdir) as session:
-            cell_failures = session.run_notebook(skip=notebook.is_test_cell)
-            results, broken, trips = judge.run_checks(assignment.checks, session, seed, blocked)
-    status, message = _status(cell_failures, broken, trips, blocked)
+        with Kernels(executor, nb, workdir, assignment.numpy_only, skip=notebook.is_test_cell) as kernels:
+            cell_failures = kernels.run_notebook()
+            student = judge.Student(kernels, assignment.functions, blocked)
+            results, trips = judge.run_checks(assignment.checks, student, seed)
+    status, message = _status(cell_failures, trips, blocked)
     return _result(assignment, student_id, status, message, [r.as_dict() for r in results])
 
 
-def _grade_job(root, assignment_id, path, student_id, *, db_url, limits, sandboxed):
+def _grade_job(root, assignment_id, path, student_id, *, db_url, limits, sandboxed, secret):
     """Worker entry point: grade one submission in a fresh process."""
     assignment = course.load(Path(root), assignment_id)
     executor = SandboxedKernel(limits, assignment.hidden_packages) if sandboxed else LocalKernel(limits)
     try:
-        return grade_notebook(assignment, Path(path), student_id, db_url,
-                              executor, seed_for(assignment_id, student_id))
+        return grade_notebook(assignment, Path(path), student_id, db_url, executor, secret)
     except Exception as error:  # a grader fault for this submission must not stop the others
         traceback.print_exc()
         return failed(assignment, student_id, "grader-error", f"{type(error).__name__}: {error}")
@@ -176,7 +168,7 @@ def _finish(assignment, output_dir, db_url, result, sandboxed):
     report.write_student(output_dir, result)
 
 
-def grade_all(assignment, submissions_dir, output_dir, db_url, workers=1, force=False, limits=None,
+def grade_all(assignment, submissions_dir, output_dir, db_url, secret, workers=1, force=False, limits=None,
               progress=print, sandboxed=True):
     """Grade every submission in `submissions_dir`; return the results in student order.
 
@@ -197,7 +189,7 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, workers=1, force=
         else:
             jobs[student_id] = found
     job = functools.partial(_grade_job, str(assignment.root), assignment.id, db_url=db_url,
-                            limits=limits or assignment.limits, sandboxed=sandboxed)
+                            limits=limits or assignment.limits, sandboxed=sandboxed, secret=secret)
 
     def record(student_id, result):
         _finish(assignment, output_dir, db_url, result, sandboxed)

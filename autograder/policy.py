@@ -1,169 +1,368 @@
-"""Static policy: forbidden libraries per graded function, found without running anything.
+"""Static policy: the modules each graded function may not use, found without running anything.
 
-A function is in violation when its solution cell imports a forbidden module or
-uses a name that any cell binds to one, directly or through helper functions and
-variables defined anywhere in the notebook. Modules are dotted paths matched as
-prefixes: forbidding `scipy.special` catches `scipy.special.softmax` but not
-`scipy.linalg`.
+Every graded function obeys `forbidden`, dotted module names matched as prefixes: forbidding
+`scipy.special` catches `scipy.special.softmax` but not `scipy.linalg`. A `numpy_only` function may
+use nothing but NumPy, the Python standard library and the modules the course releases.
+
+A function is in violation when its solution cell, or a definition of it elsewhere, reaches a module
+it may not use: by importing it, or through a name bound to it anywhere in the notebook, directly or
+through helper functions, variables, aliases, star imports, `global`, getattr, sys.modules, IPython
+magics and exec'd strings. The run-time policy is the guarantee; this scan gives the early, clear
+message, so it flags only real references to such a module and may miss what only running shows.
 """
 import ast
+import builtins
 import re
+import sys
+from dataclasses import dataclass, field
+
+from IPython.core.inputtransformer2 import TransformerManager
 
 from . import notebook
 
-FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-SCOPES = (*FUNCTIONS, ast.ClassDef)
+MAX_SCANNED_CELL = 256 * 1024  # bytes; a longer cell is not parsed
+MAX_EMBEDDED_DEPTH = 3  # exec("exec('...')") is followed this deep
+MAX_ROUNDS = 50  # of propagation: real notebooks settle in two or three
+MAX_PATHS = 8  # modules one name may stand for
+CODE_MAGICS = {"time", "timeit", "prun", "capture", "debug"}  # magics that run their text as Python
+PREDEFINED = set(dir(builtins)) | {"get_ipython", "display", "In", "Out"}
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+BODIES = (*DEFINITIONS, ast.Lambda)  # scopes that own the names bound in comprehensions inside them
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
-def rules(settings, functions):
-    """{function: forbidden modules} from an assignment's settings.
+@dataclass(frozen=True)
+class Rule:
+    """What one graded function may not use; functions with equal rules are scanned together."""
+    forbidden: frozenset = frozenset()  # dotted prefixes
+    numpy_only: bool = False
+    course_modules: frozenset = frozenset()  # top-level modules the course releases: allowed
 
-    `forbidden` applies to every graded function; `forbidden_in` adds `modules`
-    for the listed `functions` only (NumPy parts of an assignment that uses Keras elsewhere).
-    """
-    everywhere = set(settings.get("forbidden", ()))
-    extra = settings.get("forbidden_in", {})
-    restricted = set(extra.get("functions", ()))
-    return {function: frozenset(everywhere | (set(extra.get("modules", ())) if function in restricted else set()))
-            for function in functions}
+    def violation(self, path: str) -> str | None:
+        """The module that using the dotted `path` breaks this rule with, or None."""
+        module = next((m for m in sorted(self.forbidden) if path == m or path.startswith(m + ".")), None)
+        root = path.split(".")[0]
+        if module or not self.numpy_only or root == "numpy" or root in sys.stdlib_module_names:
+            return module
+        return None if root in self.course_modules else root
+
+    def describe(self, function: str, module: str) -> str:
+        """The reason given to the student; it starts with "uses <module>"."""
+        if module in self.forbidden:
+            return f"uses {module}, which is forbidden in this function"
+        return f"uses {module}, but {function} may use only NumPy and the Python standard library"
 
 
-def _matching(path, forbidden):
-    """The forbidden module that the dotted `path` is or lies inside, or None."""
-    return next((module for module in sorted(forbidden) if path == module or path.startswith(module + ".")), None)
-
-
-def _imported_modules(node):
-    """Dotted modules that `node` imports, including __import__('x') and importlib.import_module('x')."""
-    if isinstance(node, ast.Import):
-        return [alias.name for alias in node.names]
-    if isinstance(node, ast.ImportFrom):
-        module = node.module or ""
-        return [module] + [f"{module}.{alias.name}" for alias in node.names]
-    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
-        func = node.func
-        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-        if name in ("__import__", "import_module") and isinstance(node.args[0].value, str):
-            return [node.args[0].value]
-    return []
+def rules(settings, functions, course_modules=()):
+    """{function: Rule} from an assignment's settings `forbidden` and `numpy_only`."""
+    forbidden, numpy_only = frozenset(settings.get("forbidden", ())), set(settings.get("numpy_only", ()))
+    return {function: Rule(forbidden, function in numpy_only, frozenset(course_modules)) for function in functions}
 
 
 def _parse(source):
+    """The AST of a cell, IPython syntax included, or None: nothing in a notebook may make the scan fail."""
+    if len(source) > MAX_SCANNED_CELL or len(source.encode("utf-8", "surrogatepass")) > MAX_SCANNED_CELL:
+        return None
     try:
-        return ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):
-        return None  # IPython magics, broken or pathological code: nothing to see statically
+        python = TransformerManager().transform_cell(source)
+    except Exception:  # IPython's transformers on input they do not expect
+        python = source
+    for text in dict.fromkeys((python, source)):
+        try:
+            return ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):
+            pass  # broken or pathological code: nothing to see statically
+    return None
 
 
-def _outer_nodes(tree):
-    """The nodes of a cell outside any function or class body: what runs when the cell runs."""
-    pending = list(ast.iter_child_nodes(tree))
+def _constant(node):
+    """The value of a constant string, else None."""
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _module_names(node):
+    """{'a.b'} when `node` is the constant string of a dotted module name, else nothing."""
+    name = _constant(node)
+    return {name} if name and all(part.isidentifier() for part in name.split(".")) else set()
+
+
+def _callee(call):
+    """'f' for `f(...)` and `x.f(...)`."""
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _embedded_code(call):
+    """The constant Python text that a call runs: exec/eval/compile, IPython's run_cell and code magics."""
+    name, args = _callee(call), call.args
+    if name in ("exec", "eval", "compile", "run_cell"):
+        text = args[:1]
+    elif name in ("run_line_magic", "run_cell_magic") and args and _constant(args[0]) in CODE_MAGICS:
+        text = args[1:2] if name == "run_line_magic" else args[2:3]
+    else:
+        return None
+    return _constant(text[0]) if text else None
+
+
+def _tree(source, depth=0):
+    """The cell's AST, where each call that runs a constant string of code gets that code's AST as one
+    more argument: every walk below then sees the code in the scope where it runs."""
+    tree = _parse(source)
+    if tree is not None and depth < MAX_EMBEDDED_DEPTH:
+        for call in [node for node in ast.walk(tree) if isinstance(node, ast.Call)]:
+            code = _embedded_code(call)
+            embedded = code is not None and _tree(code, depth + 1)
+            if embedded:
+                call.args.append(embedded)
+    return tree
+
+
+def _bound(node):
+    """(name, value, alias) for each name that `node` binds. The value is a dotted module for an import,
+    else the expression or definition whose result the name holds; alias when the name is that very
+    value (`sp = scipy`), so that `sp.special` resolves like `scipy.special`."""
+    if isinstance(node, ast.Import):  # `import a.b` binds `a`; `import a.b as c` binds `c`
+        return [(a.asname or a.name.split(".")[0], a.name if a.asname else a.name.split(".")[0], True)
+                for a in node.names]
+    if isinstance(node, ast.ImportFrom):
+        return [] if node.level else [(a.asname or a.name, f"{node.module}.{a.name}", True)
+                                      for a in node.names if a.name != "*"]
+    if isinstance(node, DEFINITIONS):
+        return [(node.name, node, False)]
+    if isinstance(node, ast.Assign):
+        targets, value = node.targets, node.value
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value:
+        targets, value = [node.target], node.value
+    elif isinstance(node, (ast.For, ast.AsyncFor)):
+        targets, value = [node.target], node.iter
+    elif isinstance(node, ast.withitem) and node.optional_vars:
+        targets, value = [node.optional_vars], node.context_expr
+    else:
+        return []
+    alias = not isinstance(node, (ast.AugAssign, ast.For, ast.AsyncFor, ast.withitem)) and all(
+        isinstance(target, ast.Name) for target in targets)
+    return [(name.id, value, alias) for target in targets for name in ast.walk(target)
+            if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Store)]
+
+
+def _declarations(scope):
+    """(local names, names declared global) of a function, class or comprehension: locals shadow."""
+    if isinstance(scope, COMPREHENSIONS):
+        return {n.id for g in scope.generators for n in ast.walk(g.target) if isinstance(n, ast.Name)}, set()
+    local, declared, outer = set(), set(), set()
+    pending = list(ast.iter_child_nodes(scope))
     while pending:
         node = pending.pop()
-        yield node
-        if not isinstance(node, SCOPES):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            (declared if isinstance(node, ast.Global) else outer).update(node.names)
+        elif isinstance(node, ast.arg):
+            local.add(node.arg)
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            local.add(node.id)
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+            local.add(node.name)
+        local.update(name for name, _, _ in _bound(node))
+        if not isinstance(node, BODIES):  # what a nested function or class binds is its own
             pending.extend(ast.iter_child_nodes(node))
+    return local - declared - outer, declared
 
 
-def _bindings(trees):
-    """{name: dotted module} for the names that imports at cell level bind."""
-    bound = {}
-    for tree in trees:
-        for node in _outer_nodes(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    root = alias.name.split(".")[0]  # `import a.b` binds `a`; `import a.b as c` binds `c`
-                    bound[alias.asname or root] = alias.name if alias.asname else root
-            elif isinstance(node, ast.ImportFrom):
-                for alias in node.names:
-                    bound[alias.asname or alias.name] = f"{node.module or ''}.{alias.name}"
-    return bound
+def _resolve(name, stack, declarations):
+    """The scope whose `name` a use inside `stack` (innermost last) refers to; None: the notebook's globals.
+    Like Python, it skips the bodies of enclosing classes."""
+    for scope in reversed(stack):
+        if scope not in declarations:
+            declarations[scope] = _declarations(scope)
+        local, declared = declarations[scope]
+        if name in declared:
+            return None
+        if name in local and (scope is stack[-1] or not isinstance(scope, ast.ClassDef)):
+            return scope
+    return None
 
 
-def _dotted(node, bindings):
-    """`np.linalg.norm` -> 'numpy.linalg.norm' when `np` is bound to numpy; None otherwise."""
+@dataclass
+class _Index:
+    """What the notebook binds, whatever the rule."""
+    scopes: dict = field(default_factory=dict)  # Name node -> scope node of its binding; None: global
+    sites: list = field(default_factory=list)  # ([(scope, name)], value or definition that they hold)
+    bindings: dict = field(default_factory=dict)  # (scope, name) -> dotted modules it stands for
+    stars: list = field(default_factory=list)  # modules star-imported
+    global_names: set = field(default_factory=set)
+
+
+def _index(trees):
+    """Walk every cell once, knowing the scope of each node."""
+    index, declarations, aliases, sites = _Index(), {}, [], []
+    pending = [(tree, ()) for tree in reversed(trees)]
+    while pending:
+        node, stack = pending.pop()
+        if isinstance(node, ast.Name):
+            index.scopes[node] = _resolve(node.id, stack, declarations)
+        if isinstance(node, ast.ImportFrom) and not node.level and any(a.name == "*" for a in node.names):
+            index.stars.append(node.module)
+        keys = []
+        for name, value, alias in _bound(node):
+            key = (_resolve(name, stack, declarations), name)
+            if key[0] is None:
+                index.global_names.add(name)
+            if alias:
+                aliases.append((key, value))
+            if not isinstance(value, str):
+                keys.append(key)
+        if keys:  # a node binds all its names to one value
+            sites.append((keys, value, alias))
+        inner = (*stack, node) if isinstance(node, (*BODIES, *COMPREHENSIONS)) else stack
+        pending.extend((child, inner) for child in reversed(list(ast.iter_child_nodes(node))))
+    _settle(lambda: _alias_round(index, aliases))
+    # a name that stands for modules is judged by them: `sp = __import__('scipy.special')` is scipy
+    index.sites = [(keys, value) for keys, value, alias in sites if not (alias and _paths(value, index))]
+    return index
+
+
+def _settle(round_):
+    """Repeat a propagation round until it changes nothing (bounded, for pathological notebooks)."""
+    for _ in range(MAX_ROUNDS):
+        if not round_():
+            return
+
+
+def _alias_round(index, aliases):
+    """Bind each alias to the modules its value stands for: `sp = scipy` makes `sp` stand for scipy."""
+    changed = False
+    for key, value in aliases:
+        known = index.bindings.setdefault(key, set())
+        paths = {value} if isinstance(value, str) else _paths(value, index)
+        new = sorted(paths - known)[:MAX_PATHS - len(known)]
+        known.update(new)
+        changed = changed or bool(new)
+    return changed
+
+
+def _chain(node):
+    """(base, '.b.c') for the expression `base.b.c`."""
     attributes = []
     while isinstance(node, ast.Attribute):
         attributes.append(node.attr)
         node = node.value
-    if isinstance(node, ast.Name) and node.id in bindings:
-        return ".".join([bindings[node.id], *reversed(attributes)])
-    return None
+    return node, "".join(f".{a}" for a in reversed(attributes))
 
 
-def _local_names(node):
-    """Arguments and assigned names inside the functions of `node`: they shadow cell-level names."""
-    local = set()
-    for scope in ast.walk(node):
-        if isinstance(scope, FUNCTIONS):
-            local.update(arg.arg for arg in ast.walk(scope.args) if isinstance(arg, ast.arg))
-            local.update(n.id for n in ast.walk(scope) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-    return local
+def _name_paths(node, index):
+    """The modules that a chain `a.b.c` may stand for, through the name `a`: what it is bound to, or
+    for a name bound nowhere, what the star imports may have brought."""
+    base, suffix = _chain(node)
+    if not isinstance(base, ast.Name) or not isinstance(base.ctx, ast.Load):
+        return set()
+    scope = index.scopes.get(base)
+    paths = index.bindings.get((scope, base.id))
+    if paths is None and scope is None and base.id not in index.global_names and base.id not in PREDEFINED:
+        paths = [f"{star}.{base.id}" for star in index.stars]
+    return {path + suffix for path in paths or ()}
 
 
-def _reaches(node, forbidden, bindings, tainted):
-    """The forbidden module that `node` imports, refers to, or uses through a tainted name, or None."""
-    local = _local_names(node)
-    bindings = {name: path for name, path in bindings.items() if name not in local}
-    tainted = {name: module for name, module in tainted.items() if name not in local}
-    for sub in ast.walk(node):
-        paths = _imported_modules(sub)
-        if isinstance(sub, (ast.Name, ast.Attribute)):
-            paths.append(_dotted(sub, bindings))
-        for path in filter(None, paths):
-            module = _matching(path, forbidden)
-            if module:
-                return module
-        if isinstance(sub, ast.Name) and sub.id in tainted:
-            return tainted[sub.id]
-    return None
+def _paths(node, index):
+    """The dotted modules an expression stands for: `sp.special` is 'scipy.special' after `import scipy as sp`;
+    so are `getattr(scipy, 'special')`, `sys.modules['scipy.special']` and `importlib.import_module(...)`."""
+    base, suffix = _chain(node)
+    if isinstance(base, ast.Call):
+        name, args = _callee(base), base.args
+        if name == "getattr" and len(args) >= 2 and _constant(args[1]):
+            bases = {f"{path}.{args[1].value}" for path in _paths(args[0], index)}
+        elif name == "get" and args and "sys.modules" in _name_paths(base.func.value, index):
+            bases = _module_names(args[0])
+        elif name == "__import__" and args and len(args) < 4 and not base.keywords:
+            bases = {module.split(".")[0] for module in _module_names(args[0])}  # no fromlist: the package
+        else:
+            bases = _imported(base)
+    elif isinstance(base, ast.Subscript) and "sys.modules" in _name_paths(base.value, index):
+        bases = _module_names(base.slice)
+    else:
+        return _name_paths(node, index)
+    return {path + suffix for path in bases}
 
 
-def _defined_by(node):
-    """Names a top-level statement defines: a function or class, or the targets of an assignment."""
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [node.name]
-    if isinstance(node, (ast.Assign, ast.AnnAssign)):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-    return []
+def _imported(node):
+    """Dotted modules that `node` imports, including __import__('x') and importlib.import_module('x')."""
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names}
+    if isinstance(node, ast.ImportFrom):
+        return set() if node.level else {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    if isinstance(node, ast.Call) and node.args and _callee(node) in ("__import__", "import_module"):
+        return _module_names(node.args[0])
+    return set()
 
 
-def _violations(trees, cells, forbidden, functions):
-    bindings = _bindings(trees)
-    tainted = {name: module for name, path in bindings.items() if (module := _matching(path, forbidden))}
-    definitions = [node for tree in trees for node in tree.body if _defined_by(node)]
-    changed = True
-    while changed:  # a helper or variable that reaches a forbidden module taints its own names
-        changed = False
-        for node in definitions:
-            names = [name for name in _defined_by(node) if name not in tainted]
-            module = names and _reaches(node, forbidden, bindings, tainted)
-            if module:
-                tainted.update(dict.fromkeys(names, module))
-                changed = True
-    violations = {}
-    for function in functions:
-        tree = _parse(cells[function].source) if function in cells else None
-        module = tainted.get(function)  # a redefinition elsewhere counts too
-        module = module or (tree and _reaches(tree, forbidden, bindings, tainted))
+def _walk(node):
+    """The nodes under `node`, but of a chain `a.b.c` only the whole chain and its base `a`."""
+    pending = [node]
+    while pending:
+        node = pending.pop()
+        yield node
+        pending.extend([_chain(node)[0]] if isinstance(node, ast.Attribute) else ast.iter_child_nodes(node))
+
+
+def _certain(paths, rule):
+    """The module that `paths` use against `rule` when every one of them does, else None: a name bound
+    in several places, or a star-imported one, may come from an allowed module."""
+    modules = [rule.violation(path) for path in sorted(paths)]
+    return modules[0] if modules and all(modules) else None
+
+
+def _reach(node, rule, index, tainted):
+    """The module that `node` uses against `rule`: by importing it, naming it, or using a tainted name."""
+    for sub in _walk(node):
+        module = next(filter(None, map(rule.violation, sorted(_imported(sub)))), None)
+        module = module or _certain(_paths(sub, index), rule)
+        base = _chain(sub)[0]
+        if isinstance(base, ast.Name) and isinstance(base.ctx, ast.Load):
+            module = module or tainted.get((index.scopes.get(base), base.id))
         if module:
-            violations[function] = f"uses {module}, which is forbidden in this function"
-    return violations
+            return module
+    return None
 
 
-def scan(nb, forbidden_by_function):
-    """{function: reason} for each function whose code reaches one of its forbidden modules."""
-    trees = [tree for cell in nb.cells if cell.cell_type == "code" and (tree := _parse(cell.source))]
-    cells = notebook.solution_cells(nb)
+def _tainted(index, rule):
+    """{(scope, name): module} for names bound to a module, or to a value or definition that uses a
+    module, against `rule`: helpers and variables taint whatever uses them in turn."""
+    tainted = {key: module for key, paths in index.bindings.items() if (module := _certain(paths, rule))}
+
+    def round_():
+        changed = False
+        for keys, value in index.sites:
+            if any(key not in tainted for key in keys) and (module := _reach(value, rule, index, tainted)):
+                tainted.update({key: module for key in keys if key not in tainted})
+                changed = True
+        return changed
+    _settle(round_)
+    return tainted
+
+
+def scan(nb, rules):
+    """{function: reason} for each function whose solution cell or definitions elsewhere reach a module
+    that its rule disallows."""
+    trees = {id(cell): tree for cell in nb.cells if cell.cell_type == "code" and (tree := _tree(cell.source))}
+    index = _index(list(trees.values()))
+    solutions = {function: trees.get(id(cell)) for function, cell in notebook.solution_cells(nb).items()}
     groups = {}
-    for function, forbidden in forbidden_by_function.items():
-        groups.setdefault(frozenset(forbidden), []).append(function)
+    for function, rule in rules.items():
+        if rule.forbidden or rule.numpy_only:
+            groups.setdefault(rule, []).append(function)
     violations = {}
-    for forbidden, functions in groups.items():
-        if forbidden:
-            violations.update(_violations(trees, cells, forbidden, functions))
+    for rule, functions in groups.items():
+        tainted = _tainted(index, rule)
+        for function in functions:
+            tree = solutions.get(function)
+            if module := tainted.get((None, function)) or (tree and _reach(tree, rule, index, tainted)):
+                violations[function] = rule.describe(function, module)
     return violations
+
+
+def contract_calls(source, functions):
+    """The names in `functions` that the code `source` refers to: the student functions a probe exercises."""
+    tree, functions = _parse(source), set(functions)
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+            and node.id in functions} if tree else set()
 
 
 TOP_LEVEL_DEF = re.compile(r"^(?:async\s+)?(?:def|class)\s+(\w+)", re.MULTILINE)
@@ -172,20 +371,14 @@ TOP_LEVEL_DEF = re.compile(r"^(?:async\s+)?(?:def|class)\s+(\w+)", re.MULTILINE)
 def defined_names(nb):
     """Names that some code cell binds at top level (def, class, assignment, import).
 
-    A cell the parser rejects (IPython magics, or CPython 3.11's spurious "AST constructor
-    recursion depth mismatch") still counts its top-level `def`s: this only improves messages,
-    and must never call a function missing that the kernel will define.
+    A cell the parser rejects (broken code, a cell over MAX_SCANNED_CELL, or CPython 3.11's spurious
+    "AST constructor recursion depth mismatch") still counts its top-level `def`s: this only improves
+    messages, and must never call a function missing that the kernel will define.
     """
     names = set()
     for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        tree = _parse(cell.source)
-        if tree is None:
-            names.update(TOP_LEVEL_DEF.findall(cell.source))
-            continue
-        for node in tree.body:
-            names.update(_defined_by(node))
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        if cell.cell_type == "code":
+            tree = _parse(cell.source)
+            names.update(TOP_LEVEL_DEF.findall(cell.source) if tree is None
+                         else (name for node in tree.body for name, _, _ in _bound(node)))
     return names

@@ -8,7 +8,6 @@ no capabilities under resource limits, in its own cgroup where one can be made.
 """
 import functools
 import glob
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ from pathlib import Path
 from jupyter_client import AsyncKernelManager
 from traitlets import Any
 
-from . import seccomp
+from . import packages, seccomp, unavailable
 from .cgroups import Cgroup
 from .execution import KernelSession, Limits, LocalKernel, exit_cause
 
@@ -88,37 +87,60 @@ def _blocked_packages(names, folder):
 
     The stand-in is a package whose import raises, so a dynamic import the
     static policy cannot see (`importlib.import_module("tensor" + "flow")`)
-    fails too; none of the real package's files stay visible.
+    fails too; none of the real package's files stay visible, in any package folder.
     """
     pairs = []
     for name in names:
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is None:
+        locations = packages.installed_locations(name)
+        if not locations:
             continue
         stand_in = Path(folder, name)
         stand_in.mkdir(mode=0o755)
         (stand_in / "__init__.py").write_text(f"raise ImportError({name + ' is not allowed in this assignment'!r})\n")
-        if spec.submodule_search_locations:
-            pairs += [(str(stand_in), location) for location in spec.submodule_search_locations]
-        elif spec.origin and os.path.isfile(spec.origin):
-            pairs.append((str(stand_in / "__init__.py"), spec.origin))
+        pairs += [(str(stand_in if path.is_dir() else stand_in / "__init__.py"), str(path)) for path in locations]
     return pairs
+
+
+def _hidden_folders():
+    """Package folders off the kernel's path, which student code could add to it: empty in every kernel."""
+    args = []
+    for folder in packages.other_site_folders():
+        args += ["--size", str(MB), "--tmpfs", str(folder), "--remount-ro", str(folder)]
+    return args
+
+
+def _numpy_only_folders(stand_in):
+    """The kernel's package folders with only NumPy and the kernel's own packages; the rest unavailable."""
+    kept, stand_ins = packages.numpy_only_plan()
+    args = []
+    for folder in packages.kernel_site_folders():
+        args += ["--size", str(MB), "--perms", "0755", "--tmpfs", str(folder)]
+    for entry in kept:
+        args += ["--ro-bind", str(entry), str(entry)]
+    for name, folder in sorted(stand_ins.items()):
+        args += ["--ro-bind", stand_in, f"{folder}/{name}.py"]
+    for folder in packages.kernel_site_folders():
+        args += ["--remount-ro", str(folder)]
+    return args
 
 
 class Jail:
     """The bubblewrap command line for one kernel: what it sees and what it may use.
 
     `grader_dir` is a folder of the grader's that is never mounted writable inside: the
-    stand-ins for forbidden packages and the seccomp filter go there.
+    stand-ins for forbidden packages and the seccomp filter go there. A `numpy_only` kernel
+    can import NumPy, the standard library and the kernel's own packages, and nothing else.
     """
 
-    def __init__(self, limits, workdir, socket_dir, uid, grader_dir, forbidden=(), cgroup=None, settings=None):
+    def __init__(self, limits, workdir, socket_dir, uid, grader_dir, forbidden=(), cgroup=None, settings=None,
+                 numpy_only=False):
         self.limits, self.workdir, self.socket_dir, self.uid = limits, Path(workdir), socket_dir, uid
         self.settings = settings or {}
-        self.blocked = _blocked_packages(forbidden, grader_dir)
+        self.blocked = [] if numpy_only else _blocked_packages(forbidden, grader_dir)  # all unavailable there
+        self.numpy_only = None
+        if numpy_only:
+            self.numpy_only = shutil.copy(unavailable.__file__, grader_dir)
+            os.chmod(self.numpy_only, 0o644)
         self.cgroup = cgroup
         self.seccomp, program = None, seccomp.filter_bytes()
         if program:
@@ -137,7 +159,9 @@ class Jail:
         args = ["--proc", "/proc", "--dev", "/dev"]
         for folder, mode in PRIVATE_TMPFS.items():
             args += ["--size", disk, "--perms", mode, "--tmpfs", folder]
-        args += _system_mounts()
+        args += _system_mounts() + _hidden_folders()
+        if self.numpy_only:
+            args += _numpy_only_folders(self.numpy_only)
         for item in sorted(self.workdir.iterdir()):  # the released data, read-only
             args += ["--ro-bind", str(item), f"{HOME}/{item.name}"]
         for stand_in, path in self.blocked:
@@ -225,17 +249,20 @@ class SandboxedKernel(LocalKernel):
     """Starts the kernel inside bubblewrap, with every limit of `Limits` enforced
     and the packages in `forbidden` hidden."""
 
+    confines = True
+
     def __init__(self, limits=None, forbidden=()):
         super().__init__(limits)
         self.forbidden = tuple(forbidden)
 
     @contextmanager
-    def open(self, nb, workdir):
+    def open(self, nb, workdir, numpy_only=False):
         uid = _sandbox_uid()
         cgroup = Cgroup.create(_cgroup_memory(self.limits), self.limits.processes + 8)
         try:
             with _kernel_folders(uid) as (sockets, grader_dir):
-                jail = Jail(self.limits, workdir, sockets, uid, grader_dir, self.forbidden, cgroup, self.settings())
+                jail = Jail(self.limits, workdir, sockets, uid, grader_dir, self.forbidden, cgroup, self.settings(),
+                            numpy_only)
                 km = SandboxedKernelManager(kernel_name=self.kernel_name, transport="ipc",
                                             ip=f"{sockets}/kernel", connection_file=f"{sockets}/kernel.json",
                                             jail=jail)

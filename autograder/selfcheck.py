@@ -3,7 +3,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import grading, release, samples
+from . import grading, questions, release, samples
 
 
 @dataclass
@@ -30,7 +30,7 @@ def run(assignment, workers=2):
             samples.write_submission(submissions, student, assignment.notebook_id,
                                      samples.submission(assignment, edits))
         results = {r["student_id"]: r for r in grading.grade_all(
-            assignment, submissions, Path(scratch) / "out", db_url,
+            assignment, submissions, Path(scratch) / "out", db_url, questions.fresh_secret(),
             workers=workers, force=True, progress=lambda result: None)}
     reference, blank = results["reference"], results["blank"]
     messages = [f"reference: {c['name']}: {c['message']}" for c in reference["checks"]

@@ -14,7 +14,8 @@ def main(path, console):
         return 2
     settings = nb.metadata.get("autograder", {})
     functions = list(notebook.solution_cells(nb))
-    violations = policy.scan(nb, policy.rules(settings, functions))
+    course_modules = [module.stem for module in path.parent.glob("*.py")]  # released beside the notebook
+    violations = policy.scan(nb, policy.rules(settings, functions, course_modules))
     kernel = LocalKernel(Limits(**settings.get("limits", {})), execution="validate")
     with kernel.open(nb, path.parent.resolve()) as session:
         cell_failures = session.run_notebook()

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import course, gradebook, grading, samples, sandbox
+from autograder import course, gradebook, grading, questions, samples, sandbox
 from autograder.execution import LocalKernel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +22,7 @@ def main():
     repeat = parser.parse_args().repeat
     sandbox.check_available()
     assignment = course.load(ROOT, "backprop")
-    executors = {"sandboxed": sandbox.SandboxedKernel(assignment.limits, assignment.forbidden),
+    executors = {"sandboxed": sandbox.SandboxedKernel(assignment.limits, assignment.hidden_packages),
                  "unconfined": LocalKernel(assignment.limits)}
     times = {name: [] for name in executors}
     with tempfile.TemporaryDirectory() as scratch:
@@ -33,7 +33,7 @@ def main():
         for _ in range(repeat):
             for name, executor in executors.items():
                 started = time.perf_counter()
-                result = grading.grade_notebook(assignment, path, "alice", db_url, executor, seed=1)
+                result = grading.grade_notebook(assignment, path, "alice", db_url, executor, questions.fresh_secret())
                 times[name].append(time.perf_counter() - started)
                 assert result["score"] == result["max_score"], result["message"]
     medians = {name: statistics.median(values) for name, values in times.items()}

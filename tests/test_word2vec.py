@@ -177,7 +177,7 @@ def test_the_notebook_grades_the_contract_functions_for_100_points(word2vec):
                                   "naive_softmax_loss_and_grad", "neg_sampling_loss_and_grad", "noise_distribution",
                                   "sample_negatives", "build_skipgram_model", "train_word2vec", "most_similar"]
     assert sum(item.points for item in word2vec.checks) == 100
-    assert sorted(word2vec.settings["forbidden_in"]["functions"]) == sorted(NUMPY_FUNCTIONS)
+    assert sorted(word2vec.settings["numpy_only"]) == sorted(NUMPY_FUNCTIONS)
 
 
 @pytest.mark.parametrize("function, code", [
@@ -187,12 +187,12 @@ def test_the_notebook_grades_the_contract_functions_for_100_points(word2vec):
 ])
 def test_forbidden_modules_are_caught_in_the_numpy_functions(word2vec, function, code):
     edits = {function: f"{code}\n{word2vec.reference_sources[function]}"}
-    violations = policy.scan(samples.submission(word2vec, edits), word2vec.forbidden_by_function)
+    violations = policy.scan(samples.submission(word2vec, edits), word2vec.rules)
     assert list(violations) == [function]
 
 
 def test_keras_is_allowed_where_the_assignment_uses_it(word2vec):
-    assert policy.scan(samples.submission(word2vec, {}), word2vec.forbidden_by_function) == {}
+    assert policy.scan(samples.submission(word2vec, {}), word2vec.rules) == {}
 
 
 def test_the_offline_corpus_and_wordsim_come_from_gensims_wheel(data_module):
