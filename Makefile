@@ -31,6 +31,7 @@ test: $(BIN)/autograder bwrap
 benchmark: $(BIN)/autograder bwrap
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python benchmarks/grade_one.py
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python benchmarks/sandbox_overhead.py
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python benchmarks/runtime_policy.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) gradebook.db

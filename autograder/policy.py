@@ -39,12 +39,13 @@ class Rule:
     course_modules: frozenset = frozenset()  # top-level modules the course releases: allowed
 
     def violation(self, path: str) -> str | None:
-        """The module that using the dotted `path` breaks this rule with, or None."""
+        """What using the dotted `path` breaks this rule with (the forbidden prefix, or for a NumPy-only
+        function the whole path, such as `scipy.special.logsumexp`), or None."""
         module = next((m for m in sorted(self.forbidden) if path == m or path.startswith(m + ".")), None)
         root = path.split(".")[0]
         if module or not self.numpy_only or root == "numpy" or root in sys.stdlib_module_names:
             return module
-        return None if root in self.course_modules else root
+        return None if root in self.course_modules else path
 
     def describe(self, function: str, module: str) -> str:
         """The reason given to the student; it starts with "uses <module>"."""

@@ -109,8 +109,9 @@ def _hidden_folders():
     return args
 
 
-def _numpy_only_folders(stand_in):
-    """The kernel's package folders with only NumPy and the kernel's own packages; the rest unavailable."""
+def _numpy_only_folders(stand_in, forbidden):
+    """The kernel's package folders with only NumPy and the kernel's own packages; the rest unavailable,
+    but for the `forbidden` ones, which get their own stand-in after this (then `--remount-ro`)."""
     kept, stand_ins = packages.numpy_only_plan()
     args = []
     for folder in packages.kernel_site_folders():
@@ -118,9 +119,8 @@ def _numpy_only_folders(stand_in):
     for entry in kept:
         args += ["--ro-bind", str(entry), str(entry)]
     for name, folder in sorted(stand_ins.items()):
-        args += ["--ro-bind", stand_in, f"{folder}/{name}.py"]
-    for folder in packages.kernel_site_folders():
-        args += ["--remount-ro", str(folder)]
+        if name not in forbidden:
+            args += ["--ro-bind", stand_in, f"{folder}/{name}.py"]
     return args
 
 
@@ -136,7 +136,8 @@ class Jail:
                  numpy_only=False):
         self.limits, self.workdir, self.socket_dir, self.uid = limits, Path(workdir), socket_dir, uid
         self.settings = settings or {}
-        self.blocked = [] if numpy_only else _blocked_packages(forbidden, grader_dir)  # all unavailable there
+        self.forbidden = frozenset(forbidden)
+        self.blocked = _blocked_packages(forbidden, grader_dir)
         self.numpy_only = None
         if numpy_only:
             self.numpy_only = shutil.copy(unavailable.__file__, grader_dir)
@@ -161,11 +162,13 @@ class Jail:
             args += ["--size", disk, "--perms", mode, "--tmpfs", folder]
         args += _system_mounts() + _hidden_folders()
         if self.numpy_only:
-            args += _numpy_only_folders(self.numpy_only)
+            args += _numpy_only_folders(self.numpy_only, self.forbidden)
         for item in sorted(self.workdir.iterdir()):  # the released data, read-only
             args += ["--ro-bind", str(item), f"{HOME}/{item.name}"]
         for stand_in, path in self.blocked:
             args += ["--ro-bind", stand_in, path]
+        if self.numpy_only:
+            args += [arg for folder in packages.kernel_site_folders() for arg in ("--remount-ro", str(folder))]
         return args + ["--bind", self.socket_dir, self.socket_dir]
 
     def _environment(self):

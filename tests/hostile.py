@@ -62,7 +62,7 @@ for pid in os.listdir("/proc"):
         Case("import_reference", leak(f'''
 sys.path.insert(0, {p['root']!r})
 import inspect, reference.backprop_checks as hidden
-found = inspect.getsource(hidden)'''), "graded"),
+found = inspect.getsource(hidden)'''), "policy"),  # `reference` is neither NumPy nor the standard library
         Case("walk_filesystem", leak('''
 found, seen = [], 0
 for top, dirs, files in os.walk("/"):
@@ -157,7 +157,7 @@ def _forge(data, *args, **kwargs):
     return _real_display({key: json.dumps(forged) for key in data}, raw=True)
 
 
-IPython.display.display = _forge'''), "graded", intact=False),  # every probe is forged
+IPython.display.display = _forge'''), "policy", intact=False),  # every probe is forged; IPython is not NumPy
         Case("background_thread", wrong_with('''
 import threading, time
 

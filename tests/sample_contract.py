@@ -1,12 +1,19 @@
 """What every assignment's samples must show when graded through the real CLI (ASSIGNMENTS.md, DESIGN.md)."""
-from conftest import lost
+import json
+
+from autograder import course, samples
+from conftest import ROOT, lost, run_cli
 
 
 class SampleContract:
     """Mixed into each assignment's `TestSamples`, which supplies a module-scoped `results` fixture
-    ({student: result} of one `autograder grade` run) and `bugs` ({student: (function, ...)})."""
+    ({student: result} of one `autograder grade` run on two workers), `assignment_id`, `bugs`
+    ({student: (function, ...)}) and `regraded`: a sample whose messages carry numbers computed
+    from the grader's inputs."""
 
+    assignment_id = None
     bugs = {}
+    regraded = None
 
     def test_correct_solutions_in_any_style_earn_full_marks(self, results):
         for student in ("alice", "other_style"):
@@ -22,3 +29,15 @@ class SampleContract:
             assert any(c["grade_id"] == f"test_{function}" for c in missed), (student, "not caught by its own checks")
             assert all(function in c["functions"] for c in missed), (student, missed)
             assert result["status"] == "graded", (student, result["message"])
+
+    def test_a_regrade_on_one_worker_asks_the_same_questions(self, results, tmp_path):
+        assignment = course.load(ROOT, self.assignment_id)
+        edits = assignment.hidden_module(f"{assignment.id}_samples").samples(assignment.reference_sources)
+        samples.write_submission(tmp_path / "submissions", self.regraded, assignment.notebook_id,
+                                 samples.submission(assignment, edits[self.regraded]))
+        done = run_cli("grade", assignment.id, "--submissions", str(tmp_path / "submissions"),
+                       "--output", str(tmp_path / "out"), "--workers", "1")
+        assert done.returncode == 0, done.stdout + done.stderr
+        again = json.loads((tmp_path / "out" / self.regraded / "result.json").read_text())
+        assert again["checks"] == results[self.regraded]["checks"]
+        assert any(c["points"] < c["max_points"] for c in again["checks"])

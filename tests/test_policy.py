@@ -90,13 +90,16 @@ def test_indirect_references_are_followed(cells):
 
 
 @pytest.mark.parametrize("cells, expected", [
-    ([(None, "%time import keras"), ("f", "def f(x):\n    return keras.ops.relu(x)")], "keras"),
+    ([(None, "%time import keras"), ("f", "def f(x):\n    return keras.ops.relu(x)")], "keras.ops.relu"),
     ([("f", "def f(x):\n    exec('import keras')\n    return x")], "keras"),
-    ([(None, "import sys"), ("f", "def f(x):\n    return sys.modules.get('keras').ops.relu(x)")], "keras"),
+    ([(None, "import sys"), ("f", "def f(x):\n    return sys.modules.get('keras').ops.relu(x)")],
+     "keras.ops.relu"),
     ([("f", "def f(x):\n    import sklearn\n    return x")], "sklearn"),
     ([("f", "import pandas\ndef f(x):\n    return x")], "pandas"),  # the solution cell counts as a whole
-    ([(None, "import matplotlib.pyplot as plt"), ("f", "def f(x):\n    plt.plot(x)\n    return x")], "matplotlib"),
-    ([(None, "import gensim.utils"), ("f", "def f(x):\n    return gensim.utils.tokenize(x)")], "gensim"),
+    ([(None, "import matplotlib.pyplot as plt"), ("f", "def f(x):\n    plt.plot(x)\n    return x")],
+     "matplotlib.pyplot.plot"),
+    ([(None, "import gensim.utils"), ("f", "def f(x):\n    return gensim.utils.tokenize(x)")],
+     "gensim.utils.tokenize"),
     ([("f", "import math, collections\nfrom numpy import exp\nimport numpy.linalg as la\nimport word2vec_data\n"
             "def f(x):\n    return la.norm(exp(x)) + math.pi + len(collections.Counter(word2vec_data.words()))")],
      None),
@@ -111,7 +114,7 @@ def test_reasons_name_the_module_and_the_rule():
                        ("g", "def g(x):\n    return scipy.special.expit(x)"))
     rule = policy.Rule(frozenset({"scipy.special"}), numpy_only=True)
     assert policy.scan(nb, {"f": rule, "g": rule}) == {
-        "f": "uses keras, but f may use only NumPy and the Python standard library",
+        "f": "uses keras.ops.relu, but f may use only NumPy and the Python standard library",
         "g": "uses scipy.special, which is forbidden in this function"}
 
 

@@ -47,7 +47,9 @@ def results(tmp_path_factory):
 
 
 class TestSamples(SampleContract):
+    assignment_id = "rnn_textgen"
     bugs = rnn_textgen_samples.BUGS
+    regraded = "bptt_no_carry"
 
 
 def test_training_far_past_the_budget_times_out_and_keeps_earlier_points(results):

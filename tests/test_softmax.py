@@ -13,6 +13,15 @@ from reference import softmax_checks, softmax_samples
 
 USES_SCIPY = {"softmax": "from scipy.special import softmax as _softmax\n\n\ndef softmax(z):\n"
                          "    return _softmax(z, axis=-1)\n"}
+# scipy.special in log_softmax, and a cross_entropy that does not call log_softmax
+SCIPY_IN_LOG_SOFTMAX = {
+    "log_softmax": "from scipy.special import logsumexp\n\n\ndef log_softmax(z):\n"
+                   "    z = np.asarray(z, dtype=np.float64)\n    return z - logsumexp(z, axis=-1, keepdims=True)\n",
+    "cross_entropy": "def cross_entropy(logits, labels):\n"
+                     "    z = logits - logits.max(axis=1, keepdims=True)\n"
+                     "    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))\n"
+                     "    return float(-np.mean(logp[np.arange(len(labels)), labels]))\n",
+}
 
 
 def test_reference_softmax_is_stable_and_consistent():
@@ -50,11 +59,14 @@ def test_reference_keras_classifier_outputs_logits():
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    return grade_samples("softmax", tmp_path_factory.mktemp("softmax"), {"uses_scipy": USES_SCIPY})
+    return grade_samples("softmax", tmp_path_factory.mktemp("softmax"),
+                         {"uses_scipy": USES_SCIPY, "scipy_in_log_softmax": SCIPY_IN_LOG_SOFTMAX})
 
 
 class TestSamples(SampleContract):
+    assignment_id = "softmax"
     bugs = softmax_samples.BUGS
+    regraded = "softmax_whole_array"
 
 
 def test_a_softmax_that_overflows_loses_the_stability_check_only(results):
@@ -68,3 +80,11 @@ def test_scipy_special_in_a_numpy_function_is_a_policy_breach(results):
     assert result["status"] == "policy" and "softmax uses scipy.special" in result["message"]
     assert all("softmax" in c["functions"] for c in lost(result))
     assert any(c["points"] > 0 for c in result["checks"])
+
+
+def test_the_penalty_falls_on_the_function_that_uses_the_library_not_on_checks_next_to_it(results):
+    result = results["scipy_in_log_softmax"]
+    assert result["status"] == "policy" and "log_softmax uses scipy.special" in result["message"]
+    assert {c["grade_id"] for c in lost(result)} == {"test_log_softmax"}
+    exercised_beside = [c for c in result["checks"] if c["grade_id"] == "test_cross_entropy"]
+    assert all("log_softmax" in c["functions"] and c["points"] == c["max_points"] for c in exercised_beside)

@@ -73,7 +73,9 @@ def results(tmp_path_factory):
 
 
 class TestSamples(SampleContract):
+    assignment_id = "textcnn"
     bugs = textcnn_samples.BUGS
+    regraded = "encode_pads_left"
 
 
 def test_average_pooling_fails_the_forward_pass(results):

@@ -252,4 +252,6 @@ def results(tmp_path_factory):
 
 
 class TestSamples(SampleContract):
+    assignment_id = "word2vec"
     bugs = word2vec_samples.BUGS
+    regraded = "softmax_grad_sign"
