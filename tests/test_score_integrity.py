@@ -14,15 +14,19 @@ from conftest import edited, run_cli, write_notebook
 
 # Each route reaches scipy.special (installed, and not allowed in NumPy-only code) in one leaf
 # function of `backprop`; `2 * expit(0.0)` is 1.0, so every value stays right.
-STATIC_ROUTES = {  # the scan reads these: status `policy` before anything runs
-    "sigmoid": "import scipy\nsp = scipy\n\n\ndef sigmoid(x):\n"
+STATIC_ROUTES = {  # each cell names only what another cell bound: the scan follows it, `policy` before anything runs
+    "sigmoid": "def sigmoid(x):\n"  # an alias of the parent package
                "    return 2 * sp.special.expit(0.0) * np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), "
                "np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))\n",
-    "sigmoid_grad": "def sigmoid_grad(s):\n    return 2 * expit(0.0) * s * (1.0 - s)\n",
-    "mse_loss": "def _setup():\n    global special\n    import scipy.special as special\n\n\n_setup()\n\n\n"
-                "def mse_loss(Y_hat, Y):\n    return float(2 * special.expit(0.0) * np.mean((Y_hat - Y) ** 2))\n",
+    "sigmoid_grad": "def sigmoid_grad(s):\n    return 2 * expit(0.0) * s * (1.0 - s)\n",  # a star import
+    "mse_loss": "def mse_loss(Y_hat, Y):\n"  # bound by `global` in a helper
+                "    return float(2 * special.expit(0.0) * np.mean((Y_hat - Y) ** 2))\n",
+    "sgd_update": "def sgd_update(params, grads, lr):\n"  # a walrus
+                  "    return {k: v - 2 * walrus.expit(0.0) * lr * grads[k] for k, v in params.items()}\n",
 }
-STAR_IMPORT_CELL = "init_params"  # the star import sits in another function's cell
+ELSEWHERE = "init_params"  # the cell of another function binds the names
+ELSEWHERE_CODE = ("import scipy\nsp = scipy\nfrom scipy.special import *\n(walrus := sp.special)\n\n\n"
+                  "def _setup():\n    global special\n    import scipy.special as special\n\n\n_setup()\n\n\n")
 RUNTIME_ROUTES = {  # computed names: only the confined kernel stops these
     "numerical_gradient": "def numerical_gradient(f, x, eps=1e-5):\n"
                           "    exec('import scipy' + '.special as _sp', globals())\n"
@@ -66,15 +70,15 @@ def grade(backprop, base, submissions, *options):
     return {path.parent.name: json.loads(path.read_text()) for path in output.glob("*/result.json")}
 
 
-def with_star_import(nb):
-    cell = notebook.solution_cells(nb)[STAR_IMPORT_CELL]
-    cell.source = "from scipy.special import *\n\n\n" + cell.source
+def with_code_elsewhere(nb):
+    cell = notebook.solution_cells(nb)[ELSEWHERE]
+    cell.source = ELSEWHERE_CODE + cell.source
 
 
 @pytest.fixture(scope="module")
 def results(backprop, tmp_path_factory):
     return grade(backprop, tmp_path_factory.mktemp("integrity"), {
-        "static_routes": edited(backprop, STATIC_ROUTES, with_star_import),
+        "static_routes": edited(backprop, STATIC_ROUTES, with_code_elsewhere),
         "runtime_routes": edited(backprop, RUNTIME_ROUTES),
         "quiet_overflow": edited(backprop, QUIET_OVERFLOW),
         "leaky": edited(backprop, LEAKY),
@@ -85,13 +89,12 @@ def results(backprop, tmp_path_factory):
 def test_each_static_route_to_a_disallowed_library_zeroes_its_function(results):
     result = results["static_routes"]
     assert result["status"] == "policy"
-    for function in [*STATIC_ROUTES, STAR_IMPORT_CELL]:
+    for function in [*STATIC_ROUTES, ELSEWHERE]:
         assert f"policy: {function} uses scipy" in result["message"]
     cells = by_grade_cell(result)
     for function in STATIC_ROUTES:
         assert cells[f"test_{function}"][0] == 0, function
     assert cells["test_numerical_gradient"] == (cells["test_numerical_gradient"][1],) * 2
-    assert cells["test_sgd_update"] == (cells["test_sgd_update"][1],) * 2
 
 
 def test_each_run_time_route_is_stopped_where_the_code_runs(results):
