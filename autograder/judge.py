@@ -155,6 +155,8 @@ class Student:
     def _named(self, function, code, args):
         try:
             return self.run(code, args=list(args))
+        except (Blocked, PolicyBreach):
+            raise  # their messages name the functions already
         except Fail as failure:
             raise Fail(f"{function} {failure}") from None
         except StudentError as error:
