@@ -7,7 +7,9 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from . import course, gradebook, grading, questions, release, samples, sandbox, selfcheck, student_check
 from .execution import QUIET_FRAMEWORKS, Limits
@@ -31,7 +33,7 @@ def cmd_selfcheck(args):
                       f"{result.blank_score:g}/{result.max_score:g}",
                       "up to date" if not result.stale else "STALE: " + ", ".join(result.stale))
         for message in result.messages:
-            console.print(f"[red]{assignment.id}: {message}[/red]")
+            console.print(f"[red]{assignment.id}: {escape(message)}[/red]")
     console.print(table)
     return 0 if ok else 1
 
@@ -54,7 +56,7 @@ def cmd_check(args):
 
 def _print_result(result):
     colour = "green" if result["status"] == "graded" else "yellow"
-    console.print(f"  {result['student_id']}: {result['score']:g}/{result['max_score']:g} "
+    console.print(f"  {escape(result['student_id'])}: {result['score']:g}/{result['max_score']:g} "
                   f"[{colour}]{result['status']}[/{colour}]")
 
 
@@ -80,8 +82,8 @@ def cmd_grade(args):
                                 sandboxed=not args.unsafe_no_sandbox)
     table = Table("student_id", "score", "status", "message", title=f"{assignment.id} grades")
     for result in results:
-        table.add_row(result["student_id"], f"{result['score']:g}/{result['max_score']:g}",
-                      result["status"], result["message"][:120])
+        table.add_row(Text(result["student_id"]), f"{result['score']:g}/{result['max_score']:g}",
+                      result["status"], Text(result["message"][:120]))
     console.print(table)
     console.print(f"{len(results)} submissions in {time.monotonic() - started:.1f} s; "
                   f"wrote {output / 'grades.csv'} and the gradebook {db_url}")
@@ -154,7 +156,7 @@ def main(argv=None):
     try:
         return args.func(args)
     except (course.CourseError, sandbox.SandboxUnavailable) as error:
-        console.print(f"[red]error:[/red] {error}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         return 2
 
 

@@ -176,7 +176,7 @@ class KernelSession:
         except DeadKernelError:
             self.broken = SessionBroken(*self._death_cause())
             raise self.broken from None
-        except (ValueError, KeyError, TypeError) as error:  # a message that is not Jupyter's protocol
+        except (ValueError, KeyError, TypeError, AttributeError) as error:  # a message that is not Jupyter's protocol
             self.broken = SessionBroken("protocol-error", f"the kernel sent a malformed message ({error})"[:300])
             raise self.broken from None
         if self._client.output_exceeded:

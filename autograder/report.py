@@ -11,11 +11,23 @@ from pathlib import Path
 
 CSV_FIELDS = ("student_id", "assignment", "score", "max_score", "status", "message")
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
+# what `grade` writes beside the students' folders (SQLite adds its journals): no student id may be one
+GRADER_FILES = {"grades.csv", "gradebook.db", "gradebook.db-journal", "gradebook.db-wal", "gradebook.db-shm"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell that starts so
+
+
+def id_problem(student_id):
+    """Why `student_id` cannot name a folder of the output, or None when it can."""
+    if not STUDENT_ID.match(student_id):
+        return "the folder name is not a usable student id"
+    if student_id.casefold() in GRADER_FILES:
+        return f"the folder name {student_id} is a file the grader writes"
+    return None
 
 
 def student_folder(output_dir, student_id):
-    """Where a student's files go; an unusable id (say `-rf` or `.x`) goes under `_invalid/<hash>`."""
-    if STUDENT_ID.match(student_id):
+    """Where a student's files go; an unusable id (say `-rf`, `.x` or `grades.csv`) goes under `_invalid/<hash>`."""
+    if id_problem(student_id) is None:
         return Path(output_dir) / student_id
     return Path(output_dir) / "_invalid" / hashlib.sha256(student_id.encode("utf-8", "replace")).hexdigest()[:16]
 
@@ -30,12 +42,25 @@ def atomic_write(path, text):
     os.replace(temporary, path)
 
 
+def _inert(value):
+    """A CSV cell a spreadsheet shows as text: a leading quote before a string that starts like a formula."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
 def write_grades(path, results):
+    """grades.csv, one row per result; no cell starts as a formula (OWASP's CSV injection advice)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(results)
+    writer.writerows({field: _inert(result.get(field)) for field in CSV_FIELDS} for result in results)
     atomic_write(path, buffer.getvalue())
+
+
+def read_grades(path):
+    """The rows of a grades.csv, each cell as it was before `write_grades` made it inert."""
+    with open(path, newline="", encoding="utf-8") as stream:
+        return [{field: value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
+                 for field, value in row.items()} for row in csv.DictReader(stream)]
 
 
 def feedback_html(result):

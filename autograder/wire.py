@@ -11,6 +11,7 @@ import numpy as np
 
 MAX_WIRE_BYTES = 64 * 2**20
 ARRAY_KINDS = "biuf"  # bool, signed, unsigned, float: never objects, strings or structs
+LARGEST_INT = 2**1024  # from here on an int has no float64
 
 
 class WireError(ValueError):
@@ -63,6 +64,8 @@ def _decode_array(tagged):
 
 
 def _from_plain(value):
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= LARGEST_INT:
+        return Opaque("int too large for a float")  # `10 ** 400`: no judge may stumble on it
     if isinstance(value, list):
         return [_from_plain(item) for item in value]
     if not isinstance(value, dict):

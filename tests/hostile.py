@@ -257,4 +257,15 @@ repr(nested)  # recursion in C: overflows the C stack
         Case("kill_own_group", f"{HEADER}    import os, signal\n    os.killpg(0, signal.SIGKILL)\n", "kernel-died",
              intact=False, kept_before="numerical_gradient"),
         Case("sys_exit", f"{reference}\n\nimport sys\nsys.exit(3)\n", "graded", zero=(), fragment="SystemExit"),
+        # --- the grader's own output and decoding -----------------------------------------------
+        Case("console_markup", f'raise ValueError("[/oops] [bold]not markup[/bold]")\n\n\n{reference}', "graded",
+             fragment="[/oops] [bold]not markup[/bold]"),
+        Case("huge_number", f"{HEADER}    return 10 ** 400\n", "graded"),
+        Case("malformed_parent", f'''ip = get_ipython()
+message = ip.kernel.session.msg("stream", {{"name": "stdout", "text": "x"}})
+message["parent_header"] = [1, 2]
+ip.kernel.session.send(ip.kernel.iopub_socket, message)
+
+
+{reference}''', "protocol-error", zero=(), intact=False, kept_before="sigmoid"),
     ]

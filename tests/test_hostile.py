@@ -73,6 +73,8 @@ def _robustness(backprop, folder, target):
     (folder / "nested_link" / "backprop" / "backprop.ipynb").symlink_to(target / "backprop.ipynb")
     (folder / "garbage").mkdir()
     (folder / "garbage" / "backprop.ipynb").write_bytes(bytes(range(256)) * 100)
+    for name in ("gradebook.db", "grades.csv", FORMULA):  # files the grader writes; a live spreadsheet formula
+        write_notebook(folder, name, edited(backprop))
 
     def many_cells(nb):
         nb.cells += [nbformat.v4.new_code_cell("") for _ in range(20_000)]
@@ -96,8 +98,12 @@ def _robustness(backprop, folder, target):
         write_notebook(folder, name, edited(backprop, change=change))
 
 
+FORMULA = '=HYPERLINK("evil.example","regrade")'
 ROBUSTNESS = [
     ("-rf", "invalid-submission", "not a usable student id"),
+    ("gradebook.db", "invalid-submission", "gradebook.db is a file the grader writes"),
+    ("grades.csv", "invalid-submission", "grades.csv is a file the grader writes"),
+    (FORMULA, "invalid-submission", "not a usable student id"),
     (".hidden", "invalid-submission", "not a usable student id"),
     ("symlink_notebook", "invalid-submission", "symlink_notebook/backprop.ipynb is a symbolic link"),
     ("symlink_folder", "invalid-submission", "symlink_folder/ is a symbolic link"),
@@ -137,8 +143,7 @@ def hostile(backprop, tmp_path_factory):
                    "--workers", "2", *LIMITS, env=env)
     listener.close()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    with open(output / "grades.csv") as stream:
-        rows = list(csv.DictReader(stream))
+    rows = report.read_grades(output / "grades.csv")
     results = {row["student_id"]: report.read_result(output, row["student_id"]) for row in rows}
     return {"cases": {c.student: c for c in all_cases}, "results": results, "rows": rows, "output": output,
             "submissions": submissions, "outputs": _outputs(output, done.stdout + done.stderr),
@@ -207,6 +212,13 @@ def test_every_submission_has_exactly_one_row_and_result(hostile):
     assert sorted(row["student_id"] for row in hostile["rows"]) == students
     assert len(list(hostile["output"].rglob("result.json"))) == len(students)
     assert all(row["status"] and row["message"] is not None for row in hostile["rows"])
+
+
+def test_no_cell_of_grades_csv_starts_as_a_formula(hostile):
+    with open(hostile["output"] / "grades.csv", newline="") as stream:
+        cells = [cell for row in csv.reader(stream) for cell in row]
+    assert f"'{FORMULA}" in cells and "'-rf" in cells
+    assert not any(cell.startswith(report.FORMULA_START) for cell in cells)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids exist only when the grader runs as root")

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from autograder import wire
+from autograder import judge, wire
 
 
 def test_round_trip_keeps_arrays_tuples_dicts_and_scalars():
@@ -41,3 +41,11 @@ def test_oversized_and_deeply_nested_data_is_refused(monkeypatch):
     monkeypatch.setattr(wire, "MAX_WIRE_BYTES", 10)
     with pytest.raises(wire.WireError, match="limit"):
         wire.decode(json.dumps([1] * 10))
+
+
+def test_an_int_past_float64_arrives_opaque_and_fails_as_the_students_value():
+    value = wire.decode(json.dumps({"__tuple__": [10**400, -(10**400), 2**1023]}))
+    assert [getattr(item, "type_name", item) for item in value] == [
+        "int too large for a float", "int too large for a float", 2**1023]
+    with pytest.raises(judge.Fail, match="not an array of numbers"):
+        judge.as_float(value[0], "the loss")
