@@ -20,7 +20,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from . import notebook
 
-MAX_SCANNED_CELL = 256 * 1024  # bytes; a longer cell is not parsed
+MAX_SCANNED_CELL = 64 * 1024  # characters; a longer cell is not parsed (a solution cell has a few hundred)
+MAX_SCANNED_NOTEBOOK = 256 * 1024  # characters parsed per notebook, solution cells first: ~300 MB, ~4 s at most
 MAX_EMBEDDED_DEPTH = 3  # exec("exec('...')") is followed this deep
 MAX_ROUNDS = 50  # of propagation: real notebooks settle in two or three
 MAX_PATHS = 8  # modules one name may stand for
@@ -339,10 +340,24 @@ def _tainted(index, rule):
     return tainted
 
 
+def _scanned_cells(nb):
+    """The code cells the scan reads, solution cells first, within MAX_SCANNED_NOTEBOOK: what a hostile
+    notebook can make the grader parse is bounded; the run-time policy still covers the rest."""
+    solutions = [id(cell) for cell in notebook.solution_cells(nb).values()]
+    cells = sorted((cell for cell in nb.cells if cell.cell_type == "code" and len(cell.source) <= MAX_SCANNED_CELL),
+                   key=lambda cell: id(cell) not in solutions)
+    budget = MAX_SCANNED_NOTEBOOK
+    for cell in cells:
+        budget -= len(cell.source)
+        if budget < 0:
+            return
+        yield cell
+
+
 def scan(nb, rules):
     """{function: reason} for each function whose solution cell or definitions elsewhere reach a module
     that its rule disallows."""
-    trees = {id(cell): tree for cell in nb.cells if cell.cell_type == "code" and (tree := _tree(cell.source))}
+    trees = {id(cell): tree for cell in _scanned_cells(nb) if (tree := _tree(cell.source))}
     index = _index(list(trees.values()))
     solutions = {function: trees.get(id(cell)) for function, cell in notebook.solution_cells(nb).items()}
     groups = {}
@@ -372,14 +387,14 @@ TOP_LEVEL_DEF = re.compile(r"^(?:async\s+)?(?:def|class)\s+(\w+)", re.MULTILINE)
 def defined_names(nb):
     """Names that some code cell binds at top level (def, class, assignment, import).
 
-    A cell the parser rejects (broken code, a cell over MAX_SCANNED_CELL, or CPython 3.11's spurious
+    A cell the parser rejects or does not read (broken code, past the scan's bounds, or CPython 3.11's spurious
     "AST constructor recursion depth mismatch") still counts its top-level `def`s: this only improves
     messages, and must never call a function missing that the kernel will define.
     """
-    names = set()
+    names, scanned = set(), {id(cell) for cell in _scanned_cells(nb)}
     for cell in nb.cells:
         if cell.cell_type == "code":
-            tree = _parse(cell.source)
+            tree = _parse(cell.source) if id(cell) in scanned else None
             names.update(TOP_LEVEL_DEF.findall(cell.source) if tree is None
                          else (name for node in tree.body for name, _, _ in _bound(node)))
     return names

@@ -169,6 +169,16 @@ def test_pathological_cells_do_not_break_the_scan(source, flagged):
     assert "f" in policy.defined_names(nb)
 
 
+def test_the_scan_reads_solution_cells_first_and_stops_at_its_budget():
+    filler = [(None, "#" * (policy.MAX_SCANNED_CELL - 10))
+              for _ in range(policy.MAX_SCANNED_NOTEBOOK // policy.MAX_SCANNED_CELL + 1)]
+    own = make_notebook(*filler, ("f", "def f(z):\n    import scipy.special\n    return scipy.special.expit(z)"))
+    assert modules(policy.scan(own, {"f": SCIPY_SPECIAL})) == {"f": "scipy.special"}
+    elsewhere = make_notebook(*filler, (None, "import scipy.special as sp"), ("f", "def f(z):\n    return sp.expit(z)"))
+    assert policy.scan(elsewhere, {"f": SCIPY_SPECIAL}) == {}  # past the budget: the run-time policy's part
+    assert "f" in policy.defined_names(elsewhere)
+
+
 def test_defined_names_sees_defs_and_assignments():
     nb = make_notebook(("f", "def f(x):\n    return x"), (None, "g = lambda x: x\nimport numpy as np"),
                        (None, "%time h = 1\ndef k():\n    pass"))
