@@ -147,7 +147,8 @@ def hostile(backprop, tmp_path_factory):
     results = {row["student_id"]: report.read_result(output, row["student_id"]) for row in rows}
     return {"cases": {c.student: c for c in all_cases}, "results": results, "rows": rows, "output": output,
             "submissions": submissions, "outputs": _outputs(output, done.stdout + done.stderr),
-            "secrets": [token, note], "victim": victim, "listener": listener, "seconds": time.monotonic() - started}
+            "secrets": [token, note, os.environ["AUTOGRADER_SECRET"]],  # the course secret too
+            "victim": victim, "listener": listener, "seconds": time.monotonic() - started}
 
 
 def test_the_suite_has_at_least_30_attacks(hostile):
