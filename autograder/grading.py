@@ -138,8 +138,8 @@ def find_submissions(assignment, submissions_dir):
             found[folder.name] = ("invalid-submission", f"{folder.name}/ is a symbolic link, not a folder")
         elif not folder.is_dir():
             continue
-        elif report.id_problem(folder.name):
-            found[folder.name] = ("invalid-submission", report.id_problem(folder.name))
+        elif problem := report.id_problem(folder.name):
+            found[folder.name] = ("invalid-submission", problem)
         else:
             candidates = [folder / name, folder / assignment.id / name]
             path = next((c for c in candidates if c.is_symlink() or c.is_file()), None)

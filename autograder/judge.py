@@ -94,10 +94,11 @@ class Student:
     function does not run, so a penalty falls on the checks that really exercise that function.
     """
 
-    def __init__(self, kernels, functions=(), blocked=None):
+    def __init__(self, kernels, functions, blocked):
         self._kernels = kernels
         self._functions = tuple(functions)
-        self._blocked = blocked or {}
+        self._blocked = blocked
+        self._calls = {}  # probe source -> the contract functions it calls (a probe runs many times)
         self._shared = {}
 
     def run(self, code, **inputs):
@@ -105,7 +106,9 @@ class Student:
 
         Inputs must come back unchanged: NumPy parts must not mutate their arguments.
         """
-        called = policy.contract_calls(code, self._functions)
+        if code not in self._calls:
+            self._calls[code] = policy.contract_calls(code, self._functions)
+        called = self._calls[code]
         reasons = [self._blocked[function] for function in sorted(called) if function in self._blocked]
         if reasons:
             raise Blocked("; ".join(reasons))
@@ -221,16 +224,17 @@ def expect_stable(student, function, x, expected, where, advice="", quiet=False)
     `quiet` also fails a function that warns (overflow, invalid value). That part rests on what the
     kernel reports about itself, so it is forgeable (docs/security.md lists the checks that use it).
     """
+    suffix = f": {advice}" if advice else ""
     if quiet:
         got, warned = student.call_noting_warnings(function, x)
         if warned:
-            raise Fail(f"{function} warned ({', '.join(warned)}) {where}" + (f": {advice}" if advice else ""))
+            raise Fail(f"{function} warned ({', '.join(warned)}) {where}{suffix}")
     else:
         got = student.call(function, x)
     try:
         expect_close(got, expected, f"{function} {where}")
     except Fail as failure:
-        raise Fail(f"{failure}" + (f": {advice}" if advice else "")) from None
+        raise Fail(f"{failure}{suffix}") from None
 
 
 def expect_outputs(got, expected, what, atol=1e-5):
@@ -259,6 +263,15 @@ def expect_gradient(got, f, x, what, tol=1e-5):
     if not error < tol:
         raise Fail(f"gradient check of {what}: relative error {error:.1e} against centred differences "
                    f"of the loss exceeds {tol:.0e}")
+
+
+def expect_tokens(got, expected, what):
+    """Fail unless the token list `got` equals `expected`, showing only where the student's own tokens
+    first go wrong (never the grader's text)."""
+    if got != expected:
+        first = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
+        shown = repr(got[first][:30]) if first < len(got) else "nothing"
+        raise Fail(f"{what} returned {len(got)} tokens; they first go wrong at token {first} ({shown})")
 
 
 def expect_keys(got, keys, what):
@@ -301,10 +314,12 @@ def run_checks(checks, student, seed):
         except WireError as error:
             message = f"the output could not be read: {error}"
         except SessionBroken as error:
-            message = f"not run: {error}" if error in broken else str(error)
-            if error not in broken:
+            if error in broken:  # a kernel that broke earlier: its status is noted already
+                message = f"not run: {error}"
+            else:
+                message = str(error)
                 broken.append(error)
-                trips.append((item.name, error.status, str(error)))
+                trips.append((item.name, error.status, message))
         except Exception as error:  # a fault of this check's own code: the others still run
             message = f"grader error in this check ({type(error).__name__}: {error}); please report it"
             trips.append((item.name, "grader-error", f"check {item.name} failed in the grader's own code"))

@@ -17,7 +17,7 @@ class Kernels:
 
     def __init__(self, executor, nb, workdir, numpy_only, skip):
         self._executor, self._nb, self._workdir, self._skip = executor, nb, workdir, skip
-        self.numpy_only = frozenset(numpy_only) if executor.confines else frozenset()
+        self._numpy_only = frozenset(numpy_only) if executor.confines else frozenset()
         self._sessions = {}
         self._stack = ExitStack()
 
@@ -31,13 +31,10 @@ class Kernels:
         """Open the unconfined kernel; return the CellFailures of its run of the notebook."""
         return self._open(False)
 
-    def confined(self, functions):
-        """Whether a probe calling `functions` runs in the NumPy-only kernel."""
-        return bool(functions) and set(functions) <= self.numpy_only
-
     def session(self, functions):
-        """The KernelSession that answers a probe calling `functions`, opened (and its notebook run) on first use."""
-        confined = self.confined(functions)
+        """The KernelSession that answers a probe calling `functions` (the NumPy-only kernel when they all are),
+        opened, and its notebook run, on first use."""
+        confined = bool(functions) and set(functions) <= self._numpy_only
         if confined not in self._sessions:
             self._open(confined)
         return self._sessions[confined]

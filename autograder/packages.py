@@ -81,9 +81,11 @@ def module_name(entry):
     return name if name and name.isidentifier() else None
 
 
+@functools.cache
 def installed_locations(name):
-    """Every place in the kernel's package folders where a top-level module `name` is installed."""
-    return [entry for folder in kernel_site_folders() for entry in folder.iterdir() if module_name(entry) == name]
+    """Every place in the kernel's package folders where a top-level module `name` is installed
+    (read once per grading process: every kernel it starts asks)."""
+    return tuple(entry for folder in kernel_site_folders() for entry in folder.iterdir() if module_name(entry) == name)
 
 
 @functools.cache

@@ -138,10 +138,10 @@ class Jail:
         self.settings = settings or {}
         self.forbidden = frozenset(forbidden)
         self.blocked = _blocked_packages(forbidden, grader_dir)
-        self.numpy_only = None
+        self.unavailable = None  # the stand-in file of a numpy_only kernel
         if numpy_only:
-            self.numpy_only = shutil.copy(unavailable.__file__, grader_dir)
-            os.chmod(self.numpy_only, 0o644)
+            self.unavailable = shutil.copy(unavailable.__file__, grader_dir)
+            os.chmod(self.unavailable, 0o644)
         self.cgroup = cgroup
         self.seccomp, program = None, seccomp.filter_bytes()
         if program:
@@ -161,13 +161,13 @@ class Jail:
         for folder, mode in PRIVATE_TMPFS.items():
             args += ["--size", disk, "--perms", mode, "--tmpfs", folder]
         args += _system_mounts() + _hidden_folders()
-        if self.numpy_only:
-            args += _numpy_only_folders(self.numpy_only, self.forbidden)
+        if self.unavailable:
+            args += _numpy_only_folders(self.unavailable, self.forbidden)
         for item in sorted(self.workdir.iterdir()):  # the released data, read-only
             args += ["--ro-bind", str(item), f"{HOME}/{item.name}"]
         for stand_in, path in self.blocked:
             args += ["--ro-bind", stand_in, path]
-        if self.numpy_only:
+        if self.unavailable:
             args += [arg for folder in packages.kernel_site_folders() for arg in ("--remount-ro", str(folder))]
         return args + ["--bind", self.socket_dir, self.socket_dir]
 

@@ -1,5 +1,6 @@
 """The judge's own bookkeeping: a faulty check costs only itself, and says so."""
 import numpy as np
+import pytest
 
 from autograder import grading, judge
 
@@ -26,3 +27,10 @@ def test_numerical_gradient_is_centred_and_leaves_its_input_alone():
     before = x.copy()
     grad = judge.numerical_gradient(lambda value: float(np.sum(np.sin(value) * 3.0)), x)
     assert np.allclose(grad, 3.0 * np.cos(x), atol=1e-9) and np.array_equal(x, before)
+
+
+def test_a_wrong_token_list_is_named_by_the_students_first_wrong_token_not_the_graders_text():
+    judge.expect_tokens(["a", "b"], ["a", "b"], "tokenize(text)")
+    with pytest.raises(judge.Fail, match=r"returned 3 tokens; they first go wrong at token 1 \('x'\)$") as failure:
+        judge.expect_tokens(["a", "x", "c"], ["a", "secret", "c"], "tokenize(text)")
+    assert "secret" not in str(failure.value)
