@@ -12,7 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from . import course, gradebook, grading, questions, release, samples, sandbox, selfcheck, student_check
-from .execution import QUIET_FRAMEWORKS, Limits
+from .execution import QUIET_FRAMEWORKS
+from .limits import Limits
 
 console = Console()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 
 from . import notebook, policy
-from .execution import Limits
+from .limits import Limits
 from .judge import Check
 
 

@@ -5,11 +5,8 @@ This is the only module that talks to the student's process. The judge sees a
 `LocalKernel` starts an unconfined kernel and `sandbox.SandboxedKernel` a
 confined one, without the judge knowing which.
 """
-import asyncio
 import inspect
-import json
 import os
-import signal
 import subprocess
 import time
 from contextlib import contextmanager
@@ -20,6 +17,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from . import harness, wire
+from .limits import SINGLE_THREADED, WALL_FACTOR, KernelClock, Limits, exit_cause, limit_status
+from .metering import CellAllowance, GradingKernelManager, Meter
 
 RECOVERY_TIMEOUT = 10
 # TensorFlow quiet; TensorFlow and JAX take GPU memory as they need it instead of all of it at start,
@@ -34,41 +33,6 @@ class SessionBroken(RuntimeError):
     def __init__(self, status, message):
         super().__init__(message)
         self.status = status
-
-
-@dataclass
-class Limits:
-    """What one submission may use. Time limits hold everywhere; the rest need the sandbox.
-
-    Assignments set their own in the source notebook's metadata; instructors
-    override them on the command line.
-    """
-
-    cell_timeout: float = 60  # wall-clock seconds per cell and per probe
-    notebook_timeout: float = 300  # wall-clock seconds for the whole submission
-    cpu_seconds: float = 600  # CPU time of the kernel process
-    memory_mb: int = 2048  # heap of each process (RLIMIT_DATA) and, with slack, its cgroup
-    processes: int = 256  # processes and threads (TensorFlow starts dozens of threads)
-    file_size_mb: int = 64  # largest file the kernel may write
-    disk_mb: int = 256  # each writable tmpfs: the scratch home and /tmp
-    output_kb: int = 1024  # all output the notebook and probes print or display
-
-    @classmethod
-    def names(cls):
-        return list(cls.__dataclass_fields__)
-
-
-def limit_status(error_type, message):
-    """The named status of a limit behind an error the student's code raised, or None."""
-    if error_type.endswith("MemoryError"):  # numpy raises its own _ArrayMemoryError
-        return "memory"
-    if "[Errno 27]" in message:  # EFBIG: RLIMIT_FSIZE
-        return "file-size"
-    if "[Errno 28]" in message:  # ENOSPC: the tmpfs is full
-        return "disk-space"
-    if error_type == "BlockingIOError" and "[Errno 11]" in message:  # EAGAIN from fork: process limit
-        return "processes"
-    return None
 
 
 @dataclass
@@ -113,36 +77,6 @@ def _error_text(outputs):
     return error and error[1]
 
 
-class GradingClient(NotebookClient):
-    """nbclient with a cap on everything the kernel sends back, so no output can flood the grader.
-
-    Only the one witness a probe expects, and the kernel's echo of the code the
-    grader sent (`execute_input`), are exempt; past the cap, messages are dropped
-    and the running cell is interrupted.
-    """
-
-    output_limit = 1 << 20
-    output_bytes = 0
-    output_exceeded = False
-    witness_allowance = 0
-
-    def process_message(self, msg, cell, cell_index):
-        content = msg.get("content", {})
-        if msg["msg_type"] not in ("status", "execute_input"):
-            size = len(json.dumps(content, default=str))
-            if self.witness_allowance and harness.WITNESS_MIME in content.get("data", {}) \
-                    and size <= 2 * wire.MAX_WIRE_BYTES:
-                self.witness_allowance -= 1
-            else:
-                self.output_bytes += size
-            if self.output_bytes > self.output_limit:
-                if not self.output_exceeded:
-                    self.output_exceeded = True
-                    asyncio.ensure_future(self.km.interrupt_kernel())
-                return None
-        return super().process_message(msg, cell, cell_index)
-
-
 TIMED_OUT = "AutograderCellTimeout"
 
 
@@ -153,50 +87,66 @@ class CellTimedOut(RuntimeError):
 class KernelSession:
     """One live kernel running one submission's notebook."""
 
-    def __init__(self, client, limits, death_cause):
+    def __init__(self, client, limits, clock, death_cause):
         self._client = client
         self._limits = limits
+        self._clock = clock
         self._death_cause = death_cause  # () -> (status, message) once the kernel is gone
-        self._deadline = time.monotonic() + limits.notebook_timeout
+        self._started = clock.cpu(), time.monotonic()
         self._booted = False
         self._last_error = None
         self.broken = None
-        client.output_limit = int(limits.output_kb * 1024)
+        self._meter = Meter(int(limits.output_kb * 1024))
+        client.kc.meter_with(self._meter)
         client.on_cell_executed = self._remember_reply
 
     def _remember_reply(self, cell, cell_index, execute_reply):
         self._last_error = execute_reply.get("content", {}).get("ename")
 
-    def _run_cell(self, cell, index, timeout):
-        """Execute one cell; return True when it ran past `timeout` (nbclient then interrupts it)."""
-        self._client.timeout = max(1, int(timeout))
+    def _run_cell(self, cell, index, cpu_seconds, wall_seconds):
+        """Execute one cell; return why it was stopped ("CPU" or "wall" time: nbclient then interrupts it), or None."""
+        self._client.timeout = max(1, int(wall_seconds))
         self._last_error = None
+        self._meter.allowance = allowance = CellAllowance(self._clock, cpu_seconds)
         try:
             self._client.execute_cell(cell, index)
         except DeadKernelError:
             self.broken = SessionBroken(*self._death_cause())
-            raise self.broken from None
         except (ValueError, KeyError, TypeError, AttributeError) as error:  # a message that is not Jupyter's protocol
             self.broken = SessionBroken("protocol-error", f"the kernel sent a malformed message ({error})"[:300])
-            raise self.broken from None
-        if self._client.output_exceeded:
+        finally:
+            self._meter.allowance = None
+        if self._meter.exceeded:
             self.broken = SessionBroken("output-limit", f"the output passed the {self._limits.output_kb:g} KB limit")
+        if self.broken:
             raise self.broken
-        return self._last_error == TIMED_OUT
+        if self._last_error != TIMED_OUT:
+            return None
+        return "CPU" if allowance.used_up else "wall"
+
+    def _left(self):
+        """(CPU seconds, wall seconds) the notebook's limit still allows this kernel."""
+        cpu, wall = self._started
+        limit = self._limits.notebook_timeout
+        return limit - (self._clock.cpu() - cpu), WALL_FACTOR * limit - (time.monotonic() - wall)
 
     def _execute(self, cell, index):
         """Execute one cell within the per-cell and remaining notebook time; raise CellTimedOut."""
         if self.broken:
             raise self.broken
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
+        cpu_left, wall_left = self._left()
+        if min(cpu_left, wall_left / WALL_FACTOR) <= 0:
             self.broken = SessionBroken("timeout", "the notebook ran past its "
                                         f"{self._limits.notebook_timeout:g} s limit")
             raise self.broken
-        timeout = min(self._limits.cell_timeout, remaining)
-        if self._run_cell(cell, index, timeout):
+        cpu_seconds = min(self._limits.cell_timeout, cpu_left)
+        wall_seconds = min(WALL_FACTOR * self._limits.cell_timeout, wall_left)
+        stopped = self._run_cell(cell, index, cpu_seconds, wall_seconds)
+        if stopped:
             self._check_responsive()
-            raise CellTimedOut(f"ran past {timeout:g} s")
+            raise CellTimedOut(f"ran past {cpu_seconds:g} s" if stopped == "CPU" else
+                               f"waited past {wall_seconds:g} s of wall-clock time ({WALL_FACTOR} times its "
+                               f"{cpu_seconds:g} s limit: it was not computing)")
 
     def _execute_extra(self, cell):
         """Execute a grader-made cell after the notebook's own (nbclient indexes cells in nb)."""
@@ -212,7 +162,7 @@ class KernelSession:
         cells = self._client.nb.cells
         cells.append(nbformat.v4.new_code_cell("pass"))
         try:
-            if self._run_cell(cells[-1], len(cells) - 1, RECOVERY_TIMEOUT):
+            if self._run_cell(cells[-1], len(cells) - 1, RECOVERY_TIMEOUT, RECOVERY_TIMEOUT):
                 self.broken = SessionBroken("timeout", "the kernel stopped answering after a time limit")
         finally:
             cells.pop()
@@ -247,7 +197,7 @@ class KernelSession:
         # the inputs go in a cell of their own: a traceback quotes the call line, and must stay small
         self._execute_extra(nbformat.v4.new_code_cell(f"__autograder_inputs = {wire.encode(inputs)!r}"))
         cell = nbformat.v4.new_code_cell(f"__autograder_run({code!r}, __autograder_inputs)")
-        self._client.witness_allowance = 1
+        self._meter.witness_allowance = 1
         self._execute_extra(cell)
         texts = [out["data"][harness.WITNESS_MIME] for out in cell.outputs
                  if out.get("output_type") == "display_data" and harness.WITNESS_MIME in out.get("data", {})]
@@ -257,17 +207,6 @@ class KernelSession:
         if not isinstance(witness, dict):
             raise wire.WireError("the probe output is not a record")
         return witness
-
-
-def exit_cause(returncode):
-    """(status, message) for a kernel process that ended with `returncode` (shell style: 128+signal)."""
-    if returncode is not None and returncode > 128:
-        returncode = -(returncode - 128)
-    if returncode == -signal.SIGXCPU:
-        return "cpu-time", "the kernel used up its CPU time and was stopped"
-    if returncode is not None and returncode < 0:
-        return "kernel-died", f"the kernel died ({signal.Signals(-returncode).name})"
-    return "kernel-died", f"the kernel died (the process exited with status {returncode})"
 
 
 class LocalKernel:
@@ -289,28 +228,37 @@ class LocalKernel:
 
         NBGRADER_EXECUTION is nbgrader's own convention ("autograde" or "validate"):
         notebooks use it to skip demos, such as training on a full corpus, while graded.
-        Frameworks are told to stay quiet and, on a GPU, to take memory as they need it.
+        Frameworks are told to stay quiet and, on a GPU, to take memory as they need it, and
+        numeric libraries to compute on one thread (`limits`: time limits are on CPU time).
         """
-        return {"MPLBACKEND": "agg", "NBGRADER_EXECUTION": self.execution, **QUIET_FRAMEWORKS}
+        return {"MPLBACKEND": "agg", "NBGRADER_EXECUTION": self.execution, **QUIET_FRAMEWORKS, **SINGLE_THREADED}
 
     def environment(self):
         keep = ("PATH", "HOME", "LANG", "LC_ALL", "VIRTUAL_ENV", "TMPDIR", "KERAS_BACKEND")
         return {**{name: os.environ[name] for name in keep if name in os.environ}, **self.settings()}
 
     def _client(self, nb, workdir, **options):
-        return GradingClient(nb, kernel_name=self.kernel_name, allow_errors=True,
-                             interrupt_on_timeout=True, record_timing=False,
-                             error_on_timeout={"ename": TIMED_OUT, "evalue": "", "traceback": []},
-                             resources={"metadata": {"path": str(workdir)}}, **options)
+        return NotebookClient(nb, kernel_name=self.kernel_name, allow_errors=True, kernel_manager_class=GradingKernelManager,
+                              interrupt_on_timeout=True, record_timing=False,
+                              error_on_timeout={"ename": TIMED_OUT, "evalue": "", "traceback": []},
+                              resources={"metadata": {"path": str(workdir)}}, **options)
 
     @staticmethod
-    def _returncode(client):
-        process = getattr(getattr(client.km, "provisioner", None), "process", None)
+    def _process(client):
+        """The process the kernel was launched as (a Popen), or None."""
+        return getattr(getattr(client.km, "provisioner", None), "process", None)
+
+    def _returncode(self, client):
+        process = self._process(client)
         return process.poll() if process else None
+
+    def _session(self, client, death_cause):
+        process = self._process(client)
+        return KernelSession(client, self.limits, KernelClock(process and process.pid), death_cause)
 
     @contextmanager
     def open(self, nb, workdir, numpy_only=False):
         """Start a kernel in `workdir` for `nb` and yield its KernelSession; always shut it down."""
         client = self._client(nb, workdir)
         with client.setup_kernel(env=self.environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-            yield KernelSession(client, self.limits, lambda: exit_cause(self._returncode(client)))
+            yield self._session(client, lambda: exit_cause(self._returncode(client)))

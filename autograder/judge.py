@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import policy, wire
-from .execution import CellTimedOut, SessionBroken, limit_status
+from .execution import CellTimedOut, SessionBroken
+from .limits import limit_status
 from .wire import Opaque, WireError
 
 TINY = 1e-300

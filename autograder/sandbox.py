@@ -16,12 +16,13 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from jupyter_client import AsyncKernelManager
 from traitlets import Any
 
 from . import packages, seccomp, unavailable
 from .cgroups import Cgroup
-from .execution import KernelSession, Limits, LocalKernel, exit_cause
+from .execution import LocalKernel
+from .limits import Limits, exit_cause
+from .metering import GradingKernelManager
 
 HOME = "/home/student"
 PRIVATE_TMPFS = {"/dev/shm": "1777", "/tmp": "1777", HOME: "0777"}  # writable, size-capped, per kernel
@@ -206,7 +207,7 @@ class Jail:
             self._drop_privileges() + list(argv)
 
 
-class SandboxedKernelManager(AsyncKernelManager):
+class SandboxedKernelManager(GradingKernelManager):
     """A kernel manager whose kernel starts inside a Jail and talks over Unix sockets."""
 
     jail = Any()
@@ -272,7 +273,7 @@ class SandboxedKernel(LocalKernel):
                 client = self._client(nb, workdir, km=km)
                 with client.setup_kernel(env=jail.launch_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                          cleanup_kc=True):  # nbclient keeps kernels it did not create
-                    yield KernelSession(client, self.limits, lambda: self._death_cause(client, cgroup))
+                    yield self._session(client, lambda: self._death_cause(client, cgroup))
         finally:
             if cgroup:
                 cgroup.remove()

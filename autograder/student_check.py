@@ -3,7 +3,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import notebook, policy
-from .execution import Limits, LocalKernel
+from .execution import LocalKernel
+from .limits import Limits
 
 
 def main(path, console):

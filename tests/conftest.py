@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,18 @@ def run_cli(*args, cwd=ROOT, timeout=600, env=None):
     """Run the real `autograder` command; return the finished process."""
     return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, env=env)
+
+
+@contextmanager
+def every_core_busy():
+    """A busy loop on every core for the duration, as another job on a shared CI machine would run."""
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 1)]
+    try:
+        yield
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
 
 
 def lost(result):

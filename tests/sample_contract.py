@@ -2,18 +2,21 @@
 import json
 
 from autograder import course, samples
-from conftest import ROOT, lost, run_cli
+from conftest import ROOT, every_core_busy, lost, run_cli
 
 
 class SampleContract:
     """Mixed into each assignment's `TestSamples`, which supplies a module-scoped `results` fixture
     ({student: result} of one `autograder grade` run on two workers), `assignment_id`, `bugs`
-    ({student: (function, ...)}) and `regraded`: a sample whose messages carry numbers computed
-    from the grader's inputs."""
+    ({student: (function, ...)}), `regraded`: a sample whose messages carry numbers computed
+    from the grader's inputs or whose grade depends on a time limit, `extra`: {student: edits}
+    graded beside the samples, and `options`: what the `results` run added to `autograder grade`."""
 
     assignment_id = None
     bugs = {}
     regraded = None
+    extra = {}
+    options = ()
 
     def test_correct_solutions_in_any_style_earn_full_marks(self, results):
         for student in ("alice", "other_style"):
@@ -30,13 +33,17 @@ class SampleContract:
             assert all(function in c["functions"] for c in missed), (student, missed)
             assert result["status"] == "graded", (student, result["message"])
 
-    def test_a_regrade_on_one_worker_asks_the_same_questions(self, results, tmp_path):
+    def test_a_regrade_on_one_worker_with_every_core_busy_gives_the_same_result(self, results, tmp_path):
+        """The same questions (they come from the secret, not the worker) and the same verdicts
+        (time limits are on CPU time, not on the wall clock of a loaded machine)."""
         assignment = course.load(ROOT, self.assignment_id)
         edits = assignment.hidden_module(f"{assignment.id}_samples").samples(assignment.reference_sources)
+        edits.update(self.extra)
         samples.write_submission(tmp_path / "submissions", self.regraded, assignment.notebook_id,
                                  samples.submission(assignment, edits[self.regraded]))
-        done = run_cli("grade", assignment.id, "--submissions", str(tmp_path / "submissions"),
-                       "--output", str(tmp_path / "out"), "--workers", "1")
+        with every_core_busy():
+            done = run_cli("grade", assignment.id, "--submissions", str(tmp_path / "submissions"),
+                           "--output", str(tmp_path / "out"), "--workers", "1", *self.options)
         assert done.returncode == 0, done.stdout + done.stderr
         again = json.loads((tmp_path / "out" / self.regraded / "result.json").read_text())
         assert again["checks"] == results[self.regraded]["checks"]

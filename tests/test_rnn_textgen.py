@@ -10,7 +10,7 @@ from reference import rnn_textgen_checks as checks
 from reference import rnn_textgen_samples
 
 SLOW_TRAINING = {"train_char_model": "def train_char_model(text, seq_len, embed_dim, units, epochs, seed):\n"
-                                     "    import time\n    time.sleep(3600)\n"}
+                                     "    while True:  # a training that computes forever\n        pass\n"}
 
 
 def test_reference_bptt_passes_a_gradient_check_through_every_step():
@@ -42,14 +42,16 @@ def test_the_grader_corpus_is_fixed_and_its_validation_text_in_vocabulary():
 def results(tmp_path_factory):
     # a shorter cell timeout than the assignment's 90 s, still well above a correct training's few seconds,
     # so that the `slow` sample times out sooner
-    return grade_samples("rnn_textgen", tmp_path_factory.mktemp("rnn_textgen"), {"slow": SLOW_TRAINING},
-                         options=("--cell-timeout", "45"))
+    return grade_samples("rnn_textgen", tmp_path_factory.mktemp("rnn_textgen"), TestSamples.extra,
+                         options=TestSamples.options)
 
 
 class TestSamples(SampleContract):
     assignment_id = "rnn_textgen"
     bugs = rnn_textgen_samples.BUGS
-    regraded = "bptt_no_carry"
+    regraded = "slow"  # its training check stops on its time limit, the same on a busy machine as on an idle one
+    extra = {"slow": SLOW_TRAINING}
+    options = ("--cell-timeout", "45")
 
 
 def test_training_far_past_the_budget_times_out_and_keeps_earlier_points(results):

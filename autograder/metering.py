@@ -1,0 +1,132 @@
+"""Everything a kernel sends is metered, on every channel, before it is decoded.
+
+nbclient reads only what it expects: the reply to the running cell on the shell channel and
+that cell's outputs on iopub. What else arrives (a flood of replies or outputs whose parent
+is another message) was never counted and could hold a cell past its limit, since each
+message restarts nbclient's wait. Here each channel counts the raw bytes of every message
+against the submission's output budget, sockets refuse frames larger than the biggest
+witness and queue only a few messages, and the shell channel stops waiting as soon as
+the running cell has used its CPU time or the budget is gone, whatever the kernel sends.
+"""
+import time
+from queue import Empty
+
+import zmq
+import zmq.asyncio
+from jupyter_client import AsyncKernelManager
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.channels import AsyncZMQSocketChannel
+from traitlets import Type, default
+
+from . import harness, wire
+
+POLL_SECONDS = 0.25  # how often a waiting shell channel looks at the running cell's CPU time
+QUEUED_MESSAGES = 64  # per socket: what the kernel can make the grader hold before reading it
+LARGEST_FRAME = 2 * wire.MAX_WIRE_BYTES + (1 << 20)  # a witness, JSON-escaped inside its message
+
+
+class CellAllowance:
+    """The CPU time the running cell may still use, read from its KernelClock at most every POLL_SECONDS."""
+
+    def __init__(self, clock, cpu_seconds):
+        self._clock, self.cpu_seconds = clock, cpu_seconds
+        self._start = clock.cpu()
+        self._checked, self.used_up = time.monotonic(), False
+
+    def spent(self):
+        if not self.used_up and time.monotonic() - self._checked >= POLL_SECONDS:
+            self._checked = time.monotonic()
+            self.used_up = self._clock.cpu() - self._start > self.cpu_seconds
+        return self.used_up
+
+
+class Meter:
+    """One kernel's output budget, and the allowance of the cell it is running (None between cells)."""
+
+    def __init__(self, output_limit):
+        self.output_limit, self.output_bytes = output_limit, 0
+        self.witness_allowance = 0  # the witness a probe expects is not output: it may be larger
+        self.allowance = None
+
+    @property
+    def exceeded(self):
+        return self.output_bytes > self.output_limit
+
+    def should_stop(self):
+        return self.exceeded or (self.allowance is not None and self.allowance.spent())
+
+    def count(self, size, msg):
+        if self.witness_allowance and _is_witness(msg):
+            self.witness_allowance -= 1
+        else:
+            self.output_bytes += size
+
+
+def _is_witness(msg):
+    content = msg.get("content")
+    return msg.get("msg_type") == "display_data" and isinstance(content, dict) \
+        and isinstance(content.get("data"), dict) and harness.WITNESS_MIME in content["data"]
+
+
+class MeteredChannel(AsyncZMQSocketChannel):
+    """A channel that counts every message it receives and, once a meter is set, stops waiting
+    when the meter says so (on the shell channel) or drops what arrives past the budget."""
+
+    meter = None
+    stops_waiting = False  # the shell channel: its wait is the cell's wait
+
+    async def _recv(self, **kwargs):
+        """The next message, or None when it is past the budget (then it is not even decoded)."""
+        frames = await self.socket.recv_multipart(**kwargs)
+        if self.meter is not None and self.meter.exceeded:
+            return None
+        _, message_frames = self.session.feed_identities(frames)
+        msg = self.session.deserialize(message_frames)
+        if self.meter is None:
+            return msg
+        self.meter.count(sum(len(frame) for frame in frames), msg)
+        return None if self.meter.exceeded else msg
+
+    async def get_msg(self, timeout=None):
+        end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self.stops_waiting and self.meter is not None and self.meter.should_stop():
+                raise Empty
+            wait = POLL_SECONDS if end is None else min(POLL_SECONDS, end - time.monotonic())
+            if wait <= 0:
+                raise Empty
+            if await self.socket.poll(int(wait * 1000)):
+                msg = await self._recv()
+                if msg is not None:
+                    return msg
+
+
+class ShellChannel(MeteredChannel):
+    stops_waiting = True
+
+
+class GradingKernelClient(AsyncKernelClient):
+    """The kernel client nbclient drives while grading: metered shell and iopub channels."""
+
+    shell_channel_class = Type(ShellChannel)
+    iopub_channel_class = Type(MeteredChannel)
+
+    def meter_with(self, meter):
+        self.shell_channel.meter = meter
+        self.iopub_channel.meter = meter
+
+
+class GradingKernelManager(AsyncKernelManager):
+    """A kernel manager whose clients are metered and whose sockets refuse oversized frames and queue little."""
+
+    @default("client_factory")
+    def _client_factory_default(self):
+        return GradingKernelClient
+
+    @default("context")
+    def _context_default(self):
+        self._created_context = True
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, LARGEST_FRAME)  # applies to every socket made from it
+        context.setsockopt(zmq.RCVHWM, QUEUED_MESSAGES)
+        return context
