@@ -4,7 +4,13 @@ As root the grader drops to a plain uid, and the host may still let any uid crea
 namespaces; this filter closes that, and a few other large pieces of kernel attack surface
 (keyrings, bpf, perf, userfaultfd, io_uring, mounts, modules). bwrap loads it
 (`--seccomp FD`) just before it runs the kernel. It is classic BPF, written out here
-because libseccomp's Python binding is not on PyPI; x86_64 only, elsewhere there is none.
+because libseccomp's own Python binding is not on PyPI (tests/test_seccomp.py checks it
+against libseccomp); x86_64 only, elsewhere there is none.
+
+Only the x86_64 system call table is allowed at all. A 64-bit process can still enter the
+kernel through another ABI (i386 `int 0x80`, or x32: x86_64 numbers with bit 30 set), which
+reaches the same kernel entry points under other numbers (i386 `unshare` is 310, not 272),
+so a filter that checks numbers cannot check those calls: any of them kills the process.
 """
 import platform
 import struct
@@ -12,7 +18,7 @@ import struct
 AUDIT_ARCH_X86_64 = 0xC000003E
 X32_SYSCALL_BIT = 0x40000000
 CLONE_NEWUSER = 0x10000000
-ALLOW, ERRNO = 0x7FFF0000, 0x00050000
+ALLOW, ERRNO, KILL_PROCESS = 0x7FFF0000, 0x00050000, 0x80000000
 EPERM, ENOSYS = 1, 38
 LOAD, JEQ, JGE, JSET, RET = 0x20, 0x15, 0x35, 0x45, 0x06
 
@@ -32,10 +38,11 @@ def _program():
     """The filter as (code, jump if true, jump if false, k) tuples; jumps count from the next one."""
     checks = [(JEQ, number, "eperm", None) for number in sorted(DENIED.values())]
     checks += [(JEQ, UNSHARE, "flags", None), (JEQ, CLONE, "flags", None), (JEQ, CLONE3, "enosys", None)]
-    head = [(LOAD, 4), (JEQ, AUDIT_ARCH_X86_64, None, "allow"), (LOAD, 0), (JGE, X32_SYSCALL_BIT, "eperm", None)]
+    head = [(LOAD, 4), (JEQ, AUDIT_ARCH_X86_64, None, "kill"), (LOAD, 0), (JGE, X32_SYSCALL_BIT, "kill", None)]
     head += checks
     tail = {"flags": [(LOAD, 16), (JSET, CLONE_NEWUSER, "eperm", "allow")],  # BPF jumps only forward
-            "allow": [(RET, ALLOW)], "eperm": [(RET, ERRNO | EPERM)], "enosys": [(RET, ERRNO | ENOSYS)]}
+            "allow": [(RET, ALLOW)], "eperm": [(RET, ERRNO | EPERM)], "enosys": [(RET, ERRNO | ENOSYS)],
+            "kill": [(RET, KILL_PROCESS)]}
     head.append((RET, ALLOW))
     labels, position = {}, len(head)
     for label, block in tail.items():
