@@ -4,7 +4,8 @@ Resource limits (RLIMIT_DATA, RLIMIT_NPROC) are the first line; a cgroup also
 counts what they miss (tmpfs pages, every thread of every child) and tells an
 out-of-memory kill apart from any other death. cgroup v1 (separate `memory`
 and `pids` hierarchies) and v2 (one unified tree) are both handled; where
-neither is writable, `Cgroup.create` returns None and the rlimits stand alone.
+neither is writable, `Cgroup.create` says why, the rlimits stand alone, and every result
+records it.
 """
 import os
 import signal
@@ -30,6 +31,10 @@ def _v1_folder(controller, name):
     return base / name if base and (base / "cgroup.procs").is_file() else None
 
 
+class CgroupUnavailable(RuntimeError):
+    """No cgroup can cap this kernel; the message says why."""
+
+
 class Cgroup:
     """One kernel's cgroup folders; a process joins by writing its pid to every `procs_files` entry."""
 
@@ -43,27 +48,33 @@ class Cgroup:
 
     @classmethod
     def create(cls, memory_bytes, pids):
-        """A new cgroup capping memory and pids, or None where the machine offers none."""
+        """A new cgroup capping memory and pids; raise CgroupUnavailable with the reason where none can be made."""
         name = f"autograder-{uuid.uuid4().hex[:12]}"
         try:
             if (MOUNT / "cgroup.controllers").is_file():
                 return cls._create_v2(name, memory_bytes, pids)
             return cls._create_v1(name, memory_bytes, pids)
-        except OSError:
-            return None
+        except OSError as error:
+            raise CgroupUnavailable(f"{error.strerror or error} ({error.filename})") from None
 
     @classmethod
     def _create_v1(cls, name, memory_bytes, pids):
         memory, tasks = _v1_folder("memory", name), _v1_folder("pids", name)
         if memory is None or tasks is None:
-            return None
+            raise CgroupUnavailable("no writable memory and pids hierarchies under /sys/fs/cgroup")
         return cls._make([(memory, {"memory.limit_in_bytes": memory_bytes}), (tasks, {"pids.max": pids})],
                          memory / "memory.oom_control")
 
     @classmethod
     def _create_v2(cls, name, memory_bytes, pids):
-        folder = MOUNT / (_own_path("") or "/").lstrip("/") / name
-        return cls._make([(folder, {"memory.max": memory_bytes, "pids.max": pids})], folder / "memory.events")
+        parent = MOUNT / (_own_path("") or "/").lstrip("/")
+        enabled = (parent / "cgroup.subtree_control").read_text().split()
+        missing = [c for c in ("memory", "pids") if c not in enabled]
+        if missing:  # enabling them here would fail: the grader itself lives in this cgroup
+            raise CgroupUnavailable(f"the {' and '.join(missing)} controller is not enabled for {parent}'s children "
+                                    "(cgroup v2: add it to cgroup.subtree_control)")
+        return cls._make([(parent / name, {"memory.max": memory_bytes, "pids.max": pids})],
+                         parent / name / "memory.events")
 
     @classmethod
     def _make(cls, settings, oom_file):

@@ -14,6 +14,7 @@ from rich.text import Text
 from . import course, gradebook, grading, questions, release, samples, sandbox, selfcheck, student_check
 from .execution import QUIET_FRAMEWORKS
 from .limits import Limits
+from .outcome import Status
 
 console = Console()
 
@@ -56,7 +57,7 @@ def cmd_check(args):
 
 
 def _print_result(result):
-    colour = "green" if result["status"] == "graded" else "yellow"
+    colour = "green" if result["status"] == Status.GRADED else "yellow"
     console.print(f"  {escape(result['student_id'])}: {result['score']:g}/{result['max_score']:g} "
                   f"[{colour}]{result['status']}[/{colour}]")
 

@@ -10,7 +10,6 @@ import os
 import subprocess
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import nbformat
 from nbclient import NotebookClient
@@ -19,6 +18,7 @@ from nbclient.exceptions import DeadKernelError
 from . import harness, wire
 from .limits import SINGLE_THREADED, WALL_FACTOR, KernelClock, Limits, exit_cause, limit_status
 from .metering import CellAllowance, GradingKernelManager, Meter
+from .outcome import Status, Trip
 
 RECOVERY_TIMEOUT = 10
 # TensorFlow quiet; TensorFlow and JAX take GPU memory as they need it instead of all of it at start,
@@ -35,15 +35,6 @@ class SessionBroken(RuntimeError):
         self.status = status
 
 
-@dataclass
-class CellFailure:
-    """A notebook cell that raised or timed out while the notebook ran."""
-
-    grade_id: str  # nbgrader's id of the cell, or None
-    kind: str  # "error", "timeout", a limit_status or a broken session's status
-    message: str
-
-
 def _boot_source():
     return (
         "def __autograder_boot():\n"
@@ -54,7 +45,7 @@ def _boot_source():
         "    harness = {}\n"
         f"    exec({inspect.getsource(harness)!r}, harness)\n"
         "    return harness['make_runner'](wire, globals(), display)\n"
-        "__autograder_run = __autograder_boot()\n"
+        f"{PROBE_CALL} = __autograder_boot()\n"
         "del __autograder_boot\n"
     )
 
@@ -78,6 +69,7 @@ def _error_text(outputs):
 
 
 TIMED_OUT = "AutograderCellTimeout"
+PROBE_CALL = "__autograder_run"
 
 
 class CellTimedOut(RuntimeError):
@@ -103,21 +95,23 @@ class KernelSession:
     def _remember_reply(self, cell, cell_index, execute_reply):
         self._last_error = execute_reply.get("content", {}).get("ename")
 
-    def _run_cell(self, cell, index, cpu_seconds, wall_seconds):
+    def _run_cell(self, cell, index, cpu_seconds, wall_seconds, probe=False):
         """Execute one cell; return why it was stopped ("CPU" or "wall" time: nbclient then interrupts it), or None."""
         self._client.timeout = max(1, int(wall_seconds))
         self._last_error = None
-        self._meter.allowance = allowance = CellAllowance(self._clock, cpu_seconds)
+        allowance = CellAllowance(self._clock, cpu_seconds)
+        self._meter.start_cell(allowance, cell.source, probe)
         try:
             self._client.execute_cell(cell, index)
         except DeadKernelError:
             self.broken = SessionBroken(*self._death_cause())
         except (ValueError, KeyError, TypeError, AttributeError) as error:  # a message that is not Jupyter's protocol
-            self.broken = SessionBroken("protocol-error", f"the kernel sent a malformed message ({error})"[:300])
+            self.broken = SessionBroken(Status.PROTOCOL_ERROR, f"the kernel sent a malformed message ({error})"[:300])
         finally:
-            self._meter.allowance = None
+            self._meter.end_cell()
         if self._meter.exceeded:
-            self.broken = SessionBroken("output-limit", f"the output passed the {self._limits.output_kb:g} KB limit")
+            self.broken = SessionBroken(Status.OUTPUT_LIMIT,
+                                        f"the output passed the {self._limits.output_kb:g} KB limit")
         if self.broken:
             raise self.broken
         if self._last_error != TIMED_OUT:
@@ -130,30 +124,30 @@ class KernelSession:
         limit = self._limits.notebook_timeout
         return limit - (self._clock.cpu() - cpu), WALL_FACTOR * limit - (time.monotonic() - wall)
 
-    def _execute(self, cell, index):
+    def _execute(self, cell, index, probe=False):
         """Execute one cell within the per-cell and remaining notebook time; raise CellTimedOut."""
         if self.broken:
             raise self.broken
         cpu_left, wall_left = self._left()
         if min(cpu_left, wall_left / WALL_FACTOR) <= 0:
-            self.broken = SessionBroken("timeout", "the notebook ran past its "
+            self.broken = SessionBroken(Status.TIMEOUT, "the notebook ran past its "
                                         f"{self._limits.notebook_timeout:g} s limit")
             raise self.broken
         cpu_seconds = min(self._limits.cell_timeout, cpu_left)
         wall_seconds = min(WALL_FACTOR * self._limits.cell_timeout, wall_left)
-        stopped = self._run_cell(cell, index, cpu_seconds, wall_seconds)
+        stopped = self._run_cell(cell, index, cpu_seconds, wall_seconds, probe)
         if stopped:
             self._check_responsive()
             raise CellTimedOut(f"ran past {cpu_seconds:g} s" if stopped == "CPU" else
                                f"waited past {wall_seconds:g} s of wall-clock time ({WALL_FACTOR} times its "
                                f"{cpu_seconds:g} s limit: it was not computing)")
 
-    def _execute_extra(self, cell):
+    def _execute_extra(self, cell, probe=False):
         """Execute a grader-made cell after the notebook's own (nbclient indexes cells in nb)."""
         cells = self._client.nb.cells
         cells.append(cell)
         try:
-            self._execute(cell, len(cells) - 1)
+            self._execute(cell, len(cells) - 1, probe)
         finally:
             cells.pop()
 
@@ -163,12 +157,12 @@ class KernelSession:
         cells.append(nbformat.v4.new_code_cell("pass"))
         try:
             if self._run_cell(cells[-1], len(cells) - 1, RECOVERY_TIMEOUT, RECOVERY_TIMEOUT):
-                self.broken = SessionBroken("timeout", "the kernel stopped answering after a time limit")
+                self.broken = SessionBroken(Status.TIMEOUT, "the kernel stopped answering after a time limit")
         finally:
             cells.pop()
 
     def run_notebook(self, skip=lambda cell: False):
-        """Run every code cell not skipped; return the CellFailures (errors are recorded, not raised)."""
+        """Run every code cell not skipped; return a Trip for each that failed (errors are recorded, not raised)."""
         failures = []
         for index, cell in enumerate(self._client.nb.cells):
             if cell.cell_type != "code" or skip(cell):
@@ -178,15 +172,14 @@ class KernelSession:
             try:
                 self._execute(cell, index)
             except CellTimedOut as timeout:
-                failures.append(CellFailure(grade_id, "timeout", f"{label} {timeout}"))
+                failures.append(Trip(Status.TIMEOUT, f"{label} {timeout}", grade_id))
                 continue
             except SessionBroken as broken:
-                failures.append(CellFailure(grade_id, broken.status, f"{label}: {broken}"))
+                failures.append(Trip(broken.status, f"{label}: {broken}", grade_id))
                 break
             error = _error(cell.get("outputs", []))
             if error:
-                kind = limit_status(*error) or "error"
-                failures.append(CellFailure(grade_id, kind, f"{label} raised {error[1]}"))
+                failures.append(Trip(limit_status(*error), f"{label} raised {error[1]}", grade_id))
         return failures
 
     def probe(self, code, inputs):
@@ -196,9 +189,8 @@ class KernelSession:
             self._booted = True
         # the inputs go in a cell of their own: a traceback quotes the call line, and must stay small
         self._execute_extra(nbformat.v4.new_code_cell(f"__autograder_inputs = {wire.encode(inputs)!r}"))
-        cell = nbformat.v4.new_code_cell(f"__autograder_run({code!r}, __autograder_inputs)")
-        self._meter.witness_allowance = 1
-        self._execute_extra(cell)
+        cell = nbformat.v4.new_code_cell(f"{PROBE_CALL}({code!r}, __autograder_inputs)")
+        self._execute_extra(cell, probe=True)
         texts = [out["data"][harness.WITNESS_MIME] for out in cell.outputs
                  if out.get("output_type") == "display_data" and harness.WITNESS_MIME in out.get("data", {})]
         if not texts:
@@ -218,6 +210,7 @@ class LocalKernel:
 
     kernel_name = "python3"
     confines = False  # cannot give the NumPy-only functions a kernel of their own: the run-time policy is off
+    cgroup = "none: not sandboxed"
 
     def __init__(self, limits=None, execution="autograde"):
         self.limits = limits or Limits()

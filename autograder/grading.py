@@ -3,6 +3,7 @@ import functools
 import multiprocessing
 import shutil
 import tempfile
+import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -12,6 +13,7 @@ import nbformat
 from . import course, gradebook, judge, notebook, policy, questions, release, report
 from .execution import LocalKernel
 from .kernels import Kernels
+from .outcome import Outcome, Status
 from .sandbox import SandboxedKernel
 
 UNSANDBOXED = "UNSANDBOXED (--unsafe-no-sandbox): student code ran unconfined"
@@ -44,24 +46,6 @@ def _blocked_functions(assignment, nb):
     return blocked
 
 
-def _status(cell_failures, trips, blocked):
-    """The named status and the message that tells the student what happened.
-
-    The status is the first limit (or run-time policy breach) the submission hit,
-    in the order things ran (a fork bomb's `processes` rather than the broken
-    kernel it leaves), then a static policy breach. Points already earned are
-    kept in every case.
-    """
-    notes = [failure.message for failure in cell_failures] + [note for _, _, note in trips]
-    limits = [failure.kind for failure in cell_failures if failure.kind != "error"] + [kind for _, kind, _ in trips]
-    if limits:
-        return limits[0], "; ".join(dict.fromkeys(notes))
-    policy_notes = sorted({reason for reason in blocked.values() if reason.startswith("policy:")})
-    if policy_notes:
-        return "policy", "; ".join(policy_notes + notes)
-    return "graded", "; ".join(notes)
-
-
 def _stage(assignment, nb, workdir):
     """The kernel's working folder: the student's (restored) notebook and the data the assignment releases."""
     for item in assignment.release_dir.iterdir():
@@ -79,16 +63,17 @@ def grade_notebook(assignment, path, student_id, db_url, executor, secret):
     try:
         nb = notebook.restore(notebook.load(path), assignment.id, assignment.notebook_id, db_url)
     except notebook.InvalidNotebook as error:
-        return failed(assignment, student_id, "invalid-notebook", str(error))
+        return failed(assignment, student_id, Status.INVALID_NOTEBOOK, str(error))
     blocked = _blocked_functions(assignment, nb)
     seed = questions.seed(secret, assignment.id, student_id, nb)
     with tempfile.TemporaryDirectory(prefix="autograder-") as workdir:
         _stage(assignment, nb, Path(workdir))
         with Kernels(executor, nb, workdir, assignment.numpy_only, skip=notebook.is_test_cell) as kernels:
-            cell_failures = kernels.run_notebook()
+            cell_trips = kernels.run_notebook()
             student = judge.Student(kernels, assignment.functions, blocked)
-            results, trips = judge.run_checks(assignment.checks, student, seed)
-    status, message = _status(cell_failures, trips, blocked)
+            results, check_trips = judge.run_checks(assignment.checks, student, seed)
+    policy_notes = [reason for reason in blocked.values() if reason.startswith("policy:")]
+    status, message = Outcome(cell_trips + check_trips, policy_notes).verdict()
     return _result(assignment, student_id, status, message, [r.as_dict() for r in results])
 
 
@@ -96,11 +81,13 @@ def _grade_job(root, assignment_id, path, student_id, *, db_url, limits, sandbox
     """Worker entry point: grade one submission in a fresh process."""
     assignment = course.load(Path(root), assignment_id)
     executor = SandboxedKernel(limits, assignment.hidden_packages) if sandboxed else LocalKernel(limits)
+    started = time.monotonic()
     try:
-        return grade_notebook(assignment, Path(path), student_id, db_url, executor, secret)
+        result = grade_notebook(assignment, Path(path), student_id, db_url, executor, secret)
     except Exception as error:  # a grader fault for this submission must not stop the others
         traceback.print_exc()
-        return failed(assignment, student_id, "grader-error", f"{type(error).__name__}: {error}")
+        result = failed(assignment, student_id, Status.GRADER_ERROR, f"{type(error).__name__}: {error}")
+    return {**result, "seconds": round(time.monotonic() - started, 1), "cgroup": executor.cgroup}
 
 
 def _symlink_in(folder, path):
@@ -135,20 +122,20 @@ def find_submissions(assignment, submissions_dir):
     found, name = {}, f"{assignment.notebook_id}.ipynb"
     for folder in sorted(Path(submissions_dir).iterdir()):
         if folder.is_symlink():
-            found[folder.name] = ("invalid-submission", f"{folder.name}/ is a symbolic link, not a folder")
+            found[folder.name] = (Status.INVALID_SUBMISSION, f"{folder.name}/ is a symbolic link, not a folder")
         elif not folder.is_dir():
             continue
         elif problem := report.id_problem(folder.name):
-            found[folder.name] = ("invalid-submission", problem)
+            found[folder.name] = (Status.INVALID_SUBMISSION, problem)
         else:
             candidates = [folder / name, folder / assignment.id / name]
             path = next((c for c in candidates if c.is_symlink() or c.is_file()), None)
             link = path and _symlink_in(folder, path)
             if link:
-                found[folder.name] = ("invalid-submission",
+                found[folder.name] = (Status.INVALID_SUBMISSION,
                                       f"{link.relative_to(folder.parent)} is a symbolic link, not a file")
             else:
-                found[folder.name] = path or ("invalid-notebook", f"no {name} in {folder.name}/")
+                found[folder.name] = path or (Status.INVALID_NOTEBOOK, f"no {name} in {folder.name}/")
     return found
 
 
@@ -160,7 +147,7 @@ def _finish(assignment, output_dir, db_url, result, sandboxed):
     result["sandbox"] = "bubblewrap" if sandboxed else "none"
     if not sandboxed:
         result["message"] = "; ".join(filter(None, [UNSANDBOXED, result["message"]]))
-    if result["status"] != "invalid-submission":  # no student to record: the folder itself is unusable
+    if result["status"] != Status.INVALID_SUBMISSION:  # no student to record: the folder itself is unusable
         scores = {}
         for item in result["checks"]:
             scores[item["grade_id"]] = scores.get(item["grade_id"], 0) + item["points"]
@@ -205,7 +192,7 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, secret, workers=1
     for student_id in lost:  # again, each alone, so one submission cannot take others down
         for _, outcome in _pooled({student_id: jobs[student_id]}, 1, job):
             if isinstance(outcome, Exception):
-                outcome = failed(assignment, student_id, "grader-error", f"the grading worker died: {outcome}")
+                outcome = failed(assignment, student_id, Status.GRADER_ERROR, f"the grading worker died: {outcome}")
             record(student_id, outcome)
     ordered = [results[student_id] for student_id in sorted(results)]
     report.write_grades(output_dir / "grades.csv", ordered)

@@ -13,6 +13,7 @@ import numpy as np
 from . import policy, wire
 from .execution import CellTimedOut, SessionBroken
 from .limits import limit_status
+from .outcome import Status, Trip
 from .wire import Opaque, WireError
 
 TINY = 1e-300
@@ -289,9 +290,9 @@ def _check_seed(seed, name):
 def run_checks(checks, student, seed):
     """Run every check through `student`; return (results, trips).
 
-    `trips` lists (check name, status, note) for the checks that hit a limit, broke
-    a kernel, breached the policy while running, or failed in their own code
-    ("grader-error": zero for that check only, and a status that asks for a look).
+    `trips` has a Trip for each check that hit a limit, broke a kernel, breached the policy
+    while running, or failed in its own code (a grader error: zero for that check only, and a
+    status that asks for a look).
     A check's rng depends only on the seed and its name, so a regrade is identical.
     """
     results, trips, broken = [], [], []
@@ -302,16 +303,16 @@ def run_checks(checks, student, seed):
             points = item.points
         except PolicyBreach as breach:
             message = str(breach)
-            trips.append((item.name, "policy", message))
+            trips.append(Trip(Status.POLICY, message, item.name))
         except Fail as failure:
             message = str(failure)
         except StudentError as error:
             message = str(error)
             if error.limit:
-                trips.append((item.name, error.limit, f"check {item.name} hit the {error.limit} limit"))
+                trips.append(Trip(error.limit, f"check {item.name} hit the {error.limit} limit", item.name))
         except CellTimedOut as timeout:
             message = f"timeout: {timeout}"
-            trips.append((item.name, "timeout", f"check {item.name} hit the timeout limit"))
+            trips.append(Trip(Status.TIMEOUT, f"check {item.name} hit the timeout limit", item.name))
         except WireError as error:
             message = f"the output could not be read: {error}"
         except SessionBroken as error:
@@ -320,10 +321,10 @@ def run_checks(checks, student, seed):
             else:
                 message = str(error)
                 broken.append(error)
-                trips.append((item.name, error.status, message))
+                trips.append(Trip(error.status, message, item.name))
         except Exception as error:  # a fault of this check's own code: the others still run
             message = f"grader error in this check ({type(error).__name__}: {error}); please report it"
-            trips.append((item.name, "grader-error", f"check {item.name} failed in the grader's own code"))
+            trips.append(Trip(Status.GRADER_ERROR, f"check {item.name} failed in the grader's own code", item.name))
         results.append(CheckResult(item.name, item.grade_id, list(item.functions), points,
                                    item.points, message))
     return results, trips

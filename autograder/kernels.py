@@ -28,7 +28,7 @@ class Kernels:
         return self._stack.__exit__(*exc_info)
 
     def run_notebook(self):
-        """Open the unconfined kernel; return the CellFailures of its run of the notebook."""
+        """Open the unconfined kernel; return the Trips of its run of the notebook (a cell that failed)."""
         return self._open(False)
 
     def session(self, functions):

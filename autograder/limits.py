@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import psutil
 
+from .outcome import Status
+
 WALL_FACTOR = 3
 SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                    "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
@@ -45,13 +47,13 @@ class Limits:
 def limit_status(error_type, message):
     """The named status of a limit behind an error the student's code raised, or None."""
     if error_type.endswith("MemoryError"):  # numpy raises its own _ArrayMemoryError
-        return "memory"
+        return Status.MEMORY
     if "[Errno 27]" in message:  # EFBIG: RLIMIT_FSIZE
-        return "file-size"
+        return Status.FILE_SIZE
     if "[Errno 28]" in message:  # ENOSPC: the tmpfs is full
-        return "disk-space"
+        return Status.DISK_SPACE
     if error_type == "BlockingIOError" and "[Errno 11]" in message:  # EAGAIN from fork: process limit
-        return "processes"
+        return Status.PROCESSES
     return None
 
 
@@ -60,10 +62,10 @@ def exit_cause(returncode):
     if returncode is not None and returncode > 128:
         returncode = -(returncode - 128)
     if returncode == -signal.SIGXCPU:
-        return "cpu-time", "the kernel used up its CPU time and was stopped"
+        return Status.CPU_TIME, "the kernel used up its CPU time and was stopped"
     if returncode is not None and returncode < 0:
-        return "kernel-died", f"the kernel died ({signal.Signals(-returncode).name})"
-    return "kernel-died", f"the kernel died (the process exited with status {returncode})"
+        return Status.KERNEL_DIED, f"the kernel died ({signal.Signals(-returncode).name})"
+    return Status.KERNEL_DIED, f"the kernel died (the process exited with status {returncode})"
 
 
 class KernelClock:

@@ -23,6 +23,8 @@ from . import harness, wire
 POLL_SECONDS = 0.25  # how often a waiting shell channel looks at the running cell's CPU time
 QUEUED_MESSAGES = 64  # per socket: what the kernel can make the grader hold before reading it
 LARGEST_FRAME = 2 * wire.MAX_WIRE_BYTES + (1 << 20)  # a witness, JSON-escaped inside its message
+HEADER_FREE = 4096  # bytes of a protocol message, or of a header frame, that are not the student's output
+WITNESS = "witness"
 
 
 class CellAllowance:
@@ -41,12 +43,26 @@ class CellAllowance:
 
 
 class Meter:
-    """One kernel's output budget, and the allowance of the cell it is running (None between cells)."""
+    """One kernel's output budget, and what the running cell may send without spending it.
+
+    Every message counts, on every channel, but for the protocol's own traffic of the running
+    cell: its echo (the grader's own code), its two status messages and its reply, each once,
+    and the one witness a probe expects. The first KB of each header frame is free too.
+    """
 
     def __init__(self, output_limit):
         self.output_limit, self.output_bytes = output_limit, 0
-        self.witness_allowance = 0  # the witness a probe expects is not output: it may be larger
-        self.allowance = None
+        self.allowance = None  # the running cell's CellAllowance; None between cells
+        self._free = {}
+
+    def start_cell(self, allowance, code, probe):
+        self.allowance = allowance
+        echo = 6 * len(code) + HEADER_FREE  # JSON escapes a character in at most 6
+        self._free = {"execute_input": [1, echo], "status": [2, HEADER_FREE], "execute_reply": [1, HEADER_FREE],
+                      WITNESS: [int(probe), LARGEST_FRAME]}
+
+    def end_cell(self):
+        self.allowance, self._free = None, {}
 
     @property
     def exceeded(self):
@@ -55,9 +71,13 @@ class Meter:
     def should_stop(self):
         return self.exceeded or (self.allowance is not None and self.allowance.spent())
 
-    def count(self, size, msg):
-        if self.witness_allowance and _is_witness(msg):
-            self.witness_allowance -= 1
+    def count(self, idents, frames, msg):
+        """Spend the budget on a received message: `frames` after the `idents`, `msg` decoded from them."""
+        size = sum(map(len, idents)) + sum(map(len, frames)) - sum(min(len(f), HEADER_FREE) for f in frames[:4])
+        kind = WITNESS if _is_witness(msg) else msg.get("msg_type")
+        free = self._free.get(kind)
+        if free and free[0] > 0 and size <= free[1]:
+            free[0] -= 1
         else:
             self.output_bytes += size
 
@@ -80,11 +100,11 @@ class MeteredChannel(AsyncZMQSocketChannel):
         frames = await self.socket.recv_multipart(**kwargs)
         if self.meter is not None and self.meter.exceeded:
             return None
-        _, message_frames = self.session.feed_identities(frames)
+        idents, message_frames = self.session.feed_identities(frames)
         msg = self.session.deserialize(message_frames)
         if self.meter is None:
             return msg
-        self.meter.count(sum(len(frame) for frame in frames), msg)
+        self.meter.count(idents, message_frames, msg)
         return None if self.meter.exceeded else msg
 
     async def get_msg(self, timeout=None):

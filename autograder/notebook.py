@@ -8,6 +8,9 @@ from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateI
                                     OverwriteCells, OverwriteKernelspec)
 
 MAX_NOTEBOOK_BYTES = 100 * 2**20
+# parsed JSON takes tens of times the memory of its text: the "[", "{" and "," of the text bound
+# what json.loads builds (a course notebook has a few thousand; 1,000 cells of long logs, ~1 million)
+MAX_ELEMENTS = 2_000_000
 MAX_CELLS = 5000  # course notebooks have a few hundred; 20,000 empty cells would only burn kernel time
 SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION.*?### END SOLUTION", re.DOTALL)
 
@@ -26,6 +29,9 @@ def load(path):
         if size == 0:
             raise InvalidNotebook(f"{path.name} is empty")
         text = path.read_bytes().decode("utf-8")
+        if sum(map(text.count, "[{,")) > MAX_ELEMENTS:
+            raise InvalidNotebook(f"{path.name} has more than {MAX_ELEMENTS} JSON elements: "
+                                  "clear its outputs (Kernel > Restart & Clear Output) and save it again")
         data = json.loads(text)
     except UnicodeDecodeError:
         raise InvalidNotebook(f"{path.name} is not UTF-8 text") from None
@@ -41,8 +47,11 @@ def load(path):
                               "graded (open it in a current Jupyter and save it again)")
     if isinstance(data.get("cells"), list) and len(data["cells"]) > MAX_CELLS:
         raise InvalidNotebook(f"{path.name} has {len(data['cells'])} cells, over the {MAX_CELLS} limit")
+    for cell in data.get("cells", []):
+        if isinstance(cell, dict) and isinstance(cell.get("outputs"), list):
+            cell["outputs"] = []  # never graded (restore clears them), and most of a big file
     try:
-        nb = nbformat.reads(text, as_version=4)
+        nb = nbformat.reads(json.dumps(data), as_version=4)
         nbformat.validate(nb)
     except nbformat.ValidationError as error:
         raise InvalidNotebook(f"{path.name} does not follow the nbformat 4 schema: "

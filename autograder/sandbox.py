@@ -8,8 +8,11 @@ no capabilities under resource limits, in its own cgroup where one can be made.
 """
 import functools
 import glob
+import itertools
+import logging
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -19,14 +22,17 @@ from pathlib import Path
 from traitlets import Any
 
 from . import packages, seccomp, unavailable
-from .cgroups import Cgroup
+from .cgroups import Cgroup, CgroupUnavailable
 from .execution import LocalKernel
 from .limits import Limits, exit_cause
 from .metering import GradingKernelManager
+from .outcome import Status
 
 HOME = "/home/student"
+CAPPED = "capped: memory and processes, every process of the kernel counted"
 PRIVATE_TMPFS = {"/dev/shm": "1777", "/tmp": "1777", HOME: "0777"}  # writable, size-capped, per kernel
-UID_BASE = 200_000  # sandbox uids are never real accounts; one per grading process
+UID_BASE = 200_000  # sandbox uids are never real accounts
+UIDS_PER_PROCESS = 64  # each grading process cycles through its own block: every kernel a uid of its own
 SYSTEM_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd", "group",
               "alternatives", "fonts", "mime.types")
 # Runs as the grader, before bwrap: join the kernel's cgroups so every process inside is counted,
@@ -49,8 +55,15 @@ class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot create its namespaces here."""
 
 
+_kernels_started = itertools.count()
+
+
 def _sandbox_uid():
-    return UID_BASE + os.getpid() % 100_000 if os.geteuid() == 0 else os.getuid()
+    """A uid no other live kernel has: the grading process's own block (by pid, which no other live
+    process has), the next in it for each kernel. Without root, the grader's own uid in a user namespace."""
+    if os.geteuid() != 0:
+        return os.getuid()
+    return UID_BASE + os.getpid() * UIDS_PER_PROCESS + next(_kernels_started) % UIDS_PER_PROCESS
 
 
 def _with_parents(path, mount):
@@ -244,6 +257,20 @@ def _kernel_folders(uid):
         shutil.rmtree(grader_dir, ignore_errors=True)
 
 
+def _seal(sockets):
+    """Once the kernel has started, and before any student code runs in it, take its socket folder back:
+    as root the grader connects to paths in it, which the kernel must no longer replace (with a link to
+    a socket of the host's), and nothing more may be written there (the folder is on the host's disk).
+    Without root the kernel's uid is the grader's own, and the folder stays the kernel's."""
+    if os.geteuid() != 0:
+        return
+    os.chown(sockets, 0, 0)
+    os.chmod(sockets, 0o755)
+    for entry in os.scandir(sockets):
+        if entry.is_symlink() or not (stat.S_ISSOCK(entry.stat().st_mode) or entry.name == "kernel.json"):
+            raise RuntimeError(f"unexpected {entry.name} in the kernel's socket folder")
+
+
 def _cgroup_memory(limits):
     """The cgroup cap: the heap limit plus both tmpfs and some slack for the interpreter."""
     return int((limits.memory_mb + 2 * limits.disk_mb + 256) * MB)
@@ -258,11 +285,12 @@ class SandboxedKernel(LocalKernel):
     def __init__(self, limits=None, forbidden=()):
         super().__init__(limits)
         self.forbidden = tuple(forbidden)
+        self.cgroup = CAPPED
 
     @contextmanager
     def open(self, nb, workdir, numpy_only=False):
         uid = _sandbox_uid()
-        cgroup = Cgroup.create(_cgroup_memory(self.limits), self.limits.processes + 8)
+        cgroup = self._cgroup()
         try:
             with _kernel_folders(uid) as (sockets, grader_dir):
                 jail = Jail(self.limits, workdir, sockets, uid, grader_dir, self.forbidden, cgroup, self.settings(),
@@ -273,14 +301,27 @@ class SandboxedKernel(LocalKernel):
                 client = self._client(nb, workdir, km=km)
                 with client.setup_kernel(env=jail.launch_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                          cleanup_kc=True):  # nbclient keeps kernels it did not create
+                    _seal(sockets)
                     yield self._session(client, lambda: self._death_cause(client, cgroup))
         finally:
             if cgroup:
                 cgroup.remove()
 
+    def _cgroup(self):
+        """A cgroup for the next kernel, or None; either way `cgroup` says which, for the result."""
+        try:
+            group = Cgroup.create(_cgroup_memory(self.limits), self.limits.processes + 8)
+        except CgroupUnavailable as error:
+            if self.cgroup.startswith("capped"):
+                logging.warning("no cgroup for the kernel: %s; only rlimits cap its memory and processes", error)
+            self.cgroup = f"none: {error}; only rlimits cap memory and processes"
+            return None
+        self.cgroup = CAPPED
+        return group
+
     def _death_cause(self, client, cgroup):
         if cgroup and cgroup.oom_killed():
-            return "memory", f"the kernel passed its {self.limits.memory_mb:g} MB memory limit and was killed"
+            return Status.MEMORY, f"the kernel passed its {self.limits.memory_mb:g} MB memory limit and was killed"
         return exit_cause(self._returncode(client))
 
 

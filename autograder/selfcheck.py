@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import grading, questions, release, samples
+from .outcome import Status
 
 
 @dataclass
@@ -36,6 +37,6 @@ def run(assignment, workers=2):
     messages = [f"reference: {c['name']}: {c['message']}" for c in reference["checks"]
                 if c["points"] < c["max_points"]]
     messages += [f"blank: {c['name']} earned {c['points']:g}" for c in blank["checks"] if c["points"] > 0]
-    if reference["status"] != "graded":
+    if reference["status"] != Status.GRADED:
         messages.append(f"reference status {reference['status']}: {reference['message']}")
     return SelfCheck(assignment.id, reference["score"], blank["score"], reference["max_score"], stale, messages)

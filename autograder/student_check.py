@@ -20,8 +20,7 @@ def main(path, console):
     violations = policy.scan(nb, policy.rules(settings, functions, course_modules))
     kernel = LocalKernel(Limits(**settings.get("limits", {})), execution="validate")
     with kernel.open(nb, path.parent.resolve()) as session:
-        cell_failures = session.run_notebook()
-    failures = {failure.grade_id: failure.message for failure in cell_failures}
+        failures = {trip.source: trip.note for trip in session.run_notebook()}
     table = Table("visible check", "points", "result", title=f"{path.name}: visible checks")
     points_by_cell = notebook.grade_cell_points(nb)
     for grade_id, points in points_by_cell.items():

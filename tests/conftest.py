@@ -22,6 +22,17 @@ def run_cli(*args, cwd=ROOT, timeout=600, env=None):
                           text=True, timeout=timeout, env=env)
 
 
+def run_cli_measured(*args, env=None):
+    """run_cli, and the peak memory in MB of the largest process of the command's whole tree."""
+    report = "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); " \
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, file=sys.stderr); sys.exit(code)"
+    done = subprocess.run([sys.executable, "-c", report, sys.executable, "-m", "autograder", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=1800, env=env)
+    *stderr, peak = done.stderr.rstrip("\n").split("\n")
+    done.stderr = "\n".join(stderr)
+    return done, int(peak)
+
+
 @contextmanager
 def every_core_busy():
     """A busy loop on every core for the duration, as another job on a shared CI machine would run."""

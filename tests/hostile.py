@@ -268,4 +268,31 @@ ip.kernel.session.send(ip.kernel.iopub_socket, message)
 
 
 {reference}''', "protocol-error", zero=(), intact=False, kept_before="sigmoid"),
+        # --- the kernel's channels: every message counts, and time limits hold whatever arrives ----
+        Case("shell_flood", f'''{HEADER}    kernel = get_ipython().kernel
+    for _ in range(10 ** 6):  # replies to no request of the grader's, on the shell channel
+        kernel.session.send(kernel.shell_stream, "execute_reply", {{"status": "ok", "pad": "x" * 100_000}},
+                            parent={{"msg_id": "elsewhere"}}, ident=kernel._parent_ident["shell"])
+''', "output-limit", intact=False, kept_before="numerical_gradient"),
+        Case("foreign_output_flood", f'''{HEADER}    kernel = get_ipython().kernel
+    for _ in range(10 ** 6):  # output that claims another parent
+        kernel.session.send(kernel.iopub_socket, "stream", {{"name": "stdout", "text": "x" * 100_000}},
+                            parent={{"msg_id": "elsewhere"}})
+''', "output-limit", intact=False, kept_before="numerical_gradient"),
+        Case("frame_flood", f'''{HEADER}    kernel, pad = get_ipython().kernel, "x" * (100 * 2 ** 20)
+    for _ in range(1000):  # 100 MB frames, each past the budget alone
+        kernel.session.send(kernel.iopub_socket, "stream", {{"name": "stdout", "text": pad}},
+                            parent={{"msg_id": "elsewhere"}})
+''', "output-limit", intact=False, kept_before="numerical_gradient"),
+        Case("witness_of_many_elements", f"{HEADER}    return [[]] * 2_000_000\n", "graded",
+             fragment="more than 100000 elements"),
+        Case("witness_too_deep", f"{HEADER}    nested = []\n    for _ in range(200):\n        nested = [nested]\n"
+             "    return nested\n", "graded", fragment="nested more than 64 deep"),
+        Case("socket_folder", leak('''
+folder = os.path.dirname(sys.argv[sys.argv.index("-f") + 1])  # where the kernel's connection file is
+with open(os.path.join(folder, "fill"), "wb") as stream:
+    for _ in range(200):
+        stream.write(bytes(2 ** 20))
+found = "wrote 200 MB beside the kernel's sockets"
+'''), "graded", fragment="PermissionError"),
     ]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import ROOT, lost, run_cli
+from conftest import ROOT, every_core_busy, lost, run_cli
 
 
 def test_every_submission_gets_one_row_and_one_result(graded):
@@ -96,9 +96,12 @@ def test_feedback_never_shows_hidden_check_code_or_expected_values(graded, backp
     assert f"{expected['W1'][0, 0]:.6f}"[:-1] not in page
 
 
-def test_regrading_on_one_worker_gives_the_same_checks_and_resume_skips_finished(graded, tmp_path):
-    again = run_cli("grade", "backprop", "--submissions", str(graded["submissions"]), "--output",
-                    str(tmp_path), "--workers", "1", "--cell-timeout", "5")
+def test_regrading_on_one_worker_with_every_core_busy_gives_the_same_checks_and_resume_skips_finished(
+        graded, tmp_path):
+    """The same verdicts on a loaded machine, the `loops` sample's timeout included (limits are on CPU time)."""
+    with every_core_busy():
+        again = run_cli("grade", "backprop", "--submissions", str(graded["submissions"]), "--output",
+                        str(tmp_path), "--workers", "1", "--cell-timeout", "5")
     assert again.returncode == 0, again.stderr
     with open(graded["output"] / "grades.csv") as first, open(tmp_path / "grades.csv") as second:
         assert [(r["student_id"], r["score"]) for r in csv.DictReader(first)] == \

@@ -18,7 +18,8 @@ import nbformat
 import pytest
 
 from autograder import report
-from conftest import ROOT, edited, run_cli, write_notebook
+from autograder.limits import WALL_FACTOR
+from conftest import ROOT, edited, run_cli, run_cli_measured, write_notebook
 from hostile import HEADER, cases
 
 LIMITS = ["--cell-timeout", "5", "--notebook-timeout", "90", "--limit", "memory_mb=1024",
@@ -73,6 +74,10 @@ def _robustness(backprop, folder, target):
     (folder / "nested_link" / "backprop" / "backprop.ipynb").symlink_to(target / "backprop.ipynb")
     (folder / "garbage").mkdir()
     (folder / "garbage" / "backprop.ipynb").write_bytes(bytes(range(256)) * 100)
+    many_outputs = json.loads(nbformat.writes(edited(backprop)))
+    many_outputs["cells"][0]["outputs"] = [{}] * 2_100_000  # 8 MB of JSON, millions of objects once parsed
+    (folder / "many_outputs").mkdir()
+    (folder / "many_outputs" / "backprop.ipynb").write_text(json.dumps(many_outputs))
     for name in ("gradebook.db", "grades.csv", FORMULA):  # files the grader writes; a live spreadsheet formula
         write_notebook(folder, name, edited(backprop))
 
@@ -110,6 +115,7 @@ ROBUSTNESS = [
     ("nested_link", "invalid-submission", "nested_link/backprop/backprop.ipynb is a symbolic link"),
     ("garbage", "invalid-notebook", "not UTF-8"),
     ("many_cells", "invalid-notebook", "20"),
+    ("many_outputs", "invalid-notebook", "more than 2000000 JSON elements"),
     ("big_outputs", "graded", ""),
     ("duplicate_ids", "graded", ""),
     ("kernelspec", "graded", ""),
@@ -139,8 +145,8 @@ def hostile(backprop, tmp_path_factory):
     victim = (submissions / "victim" / "backprop.ipynb").read_bytes()
     env = {**os.environ, "AUTOGRADER_CANARY": token}
     started = time.monotonic()
-    done = run_cli("grade", "backprop", "--submissions", str(submissions), "--output", str(output),
-                   "--workers", "2", *LIMITS, env=env)
+    done, peak_mb = run_cli_measured("grade", "backprop", "--submissions", str(submissions), "--output", str(output),
+                                     "--workers", "2", *LIMITS, env=env)
     listener.close()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     rows = report.read_grades(output / "grades.csv")
@@ -148,11 +154,23 @@ def hostile(backprop, tmp_path_factory):
     return {"cases": {c.student: c for c in all_cases}, "results": results, "rows": rows, "output": output,
             "submissions": submissions, "outputs": _outputs(output, done.stdout + done.stderr),
             "secrets": [token, note, os.environ["AUTOGRADER_SECRET"]],  # the course secret too
-            "victim": victim, "listener": listener, "seconds": time.monotonic() - started}
+            "victim": victim, "listener": listener, "seconds": time.monotonic() - started, "peak_mb": peak_mb}
 
 
 def test_the_suite_has_at_least_30_attacks(hostile):
     assert len(hostile["cases"]) >= 30
+
+
+def test_no_process_of_the_grading_tree_grows_past_a_kernels_memory_limit(hostile):
+    """Floods of 100 MB frames, witnesses of millions of elements: the grader's workers stay below the
+    kernels' own 1024 MB cap (the memory bombs' kernels reach it), whatever arrives."""
+    assert hostile["peak_mb"] < 1024 + 256, hostile["peak_mb"]
+
+
+def test_every_submission_finishes_within_its_time_limits(hostile):
+    """Each of a submission's two kernels may take 3 times the 90 s notebook limit of wall clock, at most."""
+    for student, result in hostile["results"].items():
+        assert result.get("seconds", 0) < 2 * WALL_FACTOR * 90 + 60, (student, result["seconds"])
 
 
 def _checks_from(assignment, function):

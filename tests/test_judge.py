@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from autograder import grading, judge
+from autograder import judge
+from autograder.outcome import Outcome, Status, Trip
 
 
 def passing(student, rng):
@@ -18,8 +19,8 @@ def test_a_check_that_crashes_costs_only_itself_and_marks_a_grader_error():
     results, trips = judge.run_checks(checks, student=None, seed=1)
     assert [r.points for r in results] == [0, 2]
     assert "ZeroDivisionError" in results[0].message
-    assert trips == [("faulty", "grader-error", "check faulty failed in the grader's own code")]
-    assert grading._status([], trips, {}) == ("grader-error", "check faulty failed in the grader's own code")
+    assert trips == [Trip(Status.GRADER_ERROR, "check faulty failed in the grader's own code", "faulty")]
+    assert Outcome(trips).verdict() == ("grader-error", "check faulty failed in the grader's own code")
 
 
 def test_numerical_gradient_is_centred_and_leaves_its_input_alone():

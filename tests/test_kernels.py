@@ -1,0 +1,54 @@
+"""Kernels started directly (no CLI): what each one gets, and what the grader records about it."""
+import os
+import subprocess
+import sys
+import time
+
+import nbformat
+import psutil
+import pytest
+
+from autograder import cgroups, sandbox
+from autograder.limits import KernelClock, Limits
+
+needs_root_sandbox = pytest.mark.skipif(os.geteuid() != 0, reason="private uids need a root grader")
+
+
+def _notebook(*sources):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    return nb
+
+
+def _probe(executor, tmp_path, code):
+    with executor.open(_notebook("x = 1"), tmp_path) as session:
+        assert session.run_notebook() == []
+        return session.probe(code, {})["result"]
+
+
+@needs_root_sandbox
+def test_each_kernel_of_a_grading_process_runs_as_a_uid_of_its_own(tmp_path):
+    executor = sandbox.SandboxedKernel(Limits(cell_timeout=30))
+    uids = [_probe(executor, tmp_path, "import os\nresult = os.getuid()") for _ in range(2)]
+    assert uids[0] != uids[1] and min(uids) >= sandbox.UID_BASE and os.getuid() not in uids
+
+
+def test_a_kernel_without_a_cgroup_says_why_in_what_the_result_records(tmp_path, monkeypatch):
+    sandbox.check_available()
+    monkeypatch.setattr(cgroups, "MOUNT", tmp_path / "no-cgroups")  # a machine whose cgroups are not writable
+    executor = sandbox.SandboxedKernel(Limits(cell_timeout=30))
+    assert _probe(executor, tmp_path, "result = 6 * 7") == 42
+    assert executor.cgroup.startswith("none: ") and "only rlimits cap memory and processes" in executor.cgroup
+
+
+def test_a_kernels_cpu_time_counts_the_threads_of_the_children_it_has_reaped():
+    burn = "import threading; t = threading.Thread(target=sum, args=(range(30_000_000),)); t.start(); t.join()"
+    shell = subprocess.Popen(["sh", "-c", f"{sys.executable} -c '{burn}'; exec sleep 60"])
+    try:
+        clock = KernelClock(shell.pid)
+        while psutil.Process(shell.pid).name() != "sleep":  # the child has run and been reaped
+            time.sleep(0.05)
+        assert clock.cpu() > 0.2  # what the child's thread computed; sleeping costs nothing
+    finally:
+        shell.kill()
+        shell.wait()
