@@ -140,9 +140,10 @@ def parser():
     sub.add_argument("--executor", choices=["local"], default="local")
     sub.add_argument("--db", help="gradebook URL (default: sqlite in the output folder)")
     sub.add_argument("--force", action="store_true", help="regrade finished submissions")
-    sub.add_argument("--cell-timeout", type=float, help="seconds per cell and per check "
+    sub.add_argument("--cell-timeout", type=float, help="CPU seconds per cell and per check; a kernel that "
+                     "waits is stopped at 3 times that of wall clock (default: the assignment's)")
+    sub.add_argument("--notebook-timeout", type=float, help="CPU seconds per kernel's run of the notebook "
                      "(default: the assignment's)")
-    sub.add_argument("--notebook-timeout", type=float, help="seconds per notebook (default: the assignment's)")
     sub.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
                      help=f"override one of the assignment's limits ({', '.join(Limits.names())})")
     sub.add_argument("--unsafe-no-sandbox", action="store_true",

@@ -5,8 +5,10 @@ that cell's outputs on iopub. What else arrives (a flood of replies or outputs w
 is another message) was never counted and could hold a cell past its limit, since each
 message restarts nbclient's wait. Here each channel counts the raw bytes of every message
 against the submission's output budget, sockets refuse frames larger than the biggest
-witness and queue only a few messages, and the shell channel stops waiting as soon as
-the running cell has used its CPU time or the budget is gone, whatever the kernel sends.
+witness, channels nobody reads (stdin, control) are not opened, and the shell channel stops
+waiting as soon as the running cell has used its CPU time or the budget is gone, whatever
+the kernel sends. Queues keep ZeroMQ's default length: a shorter one would drop a burst of
+legitimate output, the witness among it, when a busy machine makes the grader read late.
 """
 import time
 from queue import Empty
@@ -21,7 +23,6 @@ from traitlets import Type, default
 from . import harness, wire
 
 POLL_SECONDS = 0.25  # how often a waiting shell channel looks at the running cell's CPU time
-QUEUED_MESSAGES = 64  # per socket: what the kernel can make the grader hold before reading it
 LARGEST_FRAME = 2 * wire.MAX_WIRE_BYTES + (1 << 20)  # a witness, JSON-escaped inside its message
 HEADER_FREE = 4096  # bytes of a protocol message, or of a header frame, that are not the student's output
 WITNESS = "witness"
@@ -131,13 +132,17 @@ class GradingKernelClient(AsyncKernelClient):
     shell_channel_class = Type(ShellChannel)
     iopub_channel_class = Type(MeteredChannel)
 
+    def start_channels(self, shell=True, iopub=True, stdin=True, hb=True, control=True):
+        """Only the channels grading reads: a channel nobody reads is a queue the kernel could fill."""
+        super().start_channels(shell=shell, iopub=iopub, stdin=False, hb=hb, control=False)
+
     def meter_with(self, meter):
         self.shell_channel.meter = meter
         self.iopub_channel.meter = meter
 
 
 class GradingKernelManager(AsyncKernelManager):
-    """A kernel manager whose clients are metered and whose sockets refuse oversized frames and queue little."""
+    """A kernel manager whose clients are metered and whose sockets refuse oversized frames."""
 
     @default("client_factory")
     def _client_factory_default(self):
@@ -148,5 +153,4 @@ class GradingKernelManager(AsyncKernelManager):
         self._created_context = True
         context = zmq.asyncio.Context()
         context.setsockopt(zmq.MAXMSGSIZE, LARGEST_FRAME)  # applies to every socket made from it
-        context.setsockopt(zmq.RCVHWM, QUEUED_MESSAGES)
         return context
