@@ -1,5 +1,4 @@
 """The `textcnn` assignment: its reference, its generated data, and its samples graded through the real CLI."""
-import json
 
 import keras
 import numpy as np
@@ -8,7 +7,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from autograder import course, samples
-from conftest import ROOT, grade_samples, lost, run_cli
+from conftest import ROOT, grade_samples, lost
 from sample_contract import SampleContract
 from reference import textcnn as ref
 from reference import textcnn_checks, textcnn_samples
@@ -69,13 +68,17 @@ def test_reference_accuracy_is_what_the_threshold_comes_from_and_width_one_falls
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    return grade_samples("textcnn", tmp_path_factory.mktemp("textcnn"), {"uses_keras": USES_KERAS})
+    return grade_samples("textcnn", tmp_path_factory.mktemp("textcnn"), TestSamples.extra, TestSamples.options)
 
 
 class TestSamples(SampleContract):
     assignment_id = "textcnn"
     bugs = textcnn_samples.BUGS
     regraded = "encode_pads_left"
+    extra = {"uses_keras": USES_KERAS,
+             "slow": samples.edited(course.load(ROOT, "textcnn").reference_sources, *textcnn_samples.SLOW_TRAINING)}
+    # limits shortened on the command line, as an instructor may, so that the slow training stops sooner
+    options = ("--cell-timeout", "25", "--notebook-timeout", "50")
 
 
 def test_average_pooling_fails_the_forward_pass(results):
@@ -89,15 +92,9 @@ def test_keras_in_a_text_function_is_a_policy_breach(results):
                                                  "build_vocab_respects_max_size_and_min_count"}
 
 
-def test_training_past_the_time_limit_is_a_timeout_that_keeps_finished_checks(tmp_path):
-    """Limits shortened on the command line, as an instructor may: the slow check stops, not the grader."""
-    assignment = course.load(ROOT, "textcnn")
-    edits = samples.edited(assignment.reference_sources, *textcnn_samples.SLOW_TRAINING)
-    samples.write_submission(tmp_path / "in", "slow", "textcnn", samples.submission(assignment, edits))
-    done = run_cli("grade", "textcnn", "--submissions", str(tmp_path / "in"), "--output", str(tmp_path / "out"),
-                   "--cell-timeout", "25", "--notebook-timeout", "50")
-    assert done.returncode == 0, done.stdout + done.stderr
-    result = json.loads((tmp_path / "out" / "slow" / "result.json").read_text())
+def test_training_past_the_time_limit_is_a_timeout_that_keeps_finished_checks(results):
+    """The slow check stops, not the grader, and the checks that finished keep their points."""
+    assignment, result = course.load(ROOT, "textcnn"), results["slow"]
     assert result["status"] == "timeout" and "hit the timeout limit" in result["message"]
     assert lost(result)[0]["message"].startswith("timeout: ran past")
     assert all("train_textcnn" in c["functions"] for c in lost(result)), lost(result)
