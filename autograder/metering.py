@@ -48,7 +48,7 @@ class Meter:
 
     Every message counts, on every channel, but for the protocol's own traffic of the running
     cell: its echo (the grader's own code), its two status messages and its reply, each once,
-    and the one witness a probe expects. The first KB of each header frame is free too.
+    and the one witness a probe expects. The first 4 KB of each header frame is free too.
     """
 
     def __init__(self, output_limit):

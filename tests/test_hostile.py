@@ -162,9 +162,9 @@ def test_the_suite_has_at_least_30_attacks(hostile):
 
 
 def test_no_process_of_the_grading_tree_grows_past_a_kernels_memory_limit(hostile):
-    """Floods of 100 MB frames, witnesses of millions of elements: the grader's workers stay below the
-    kernels' own 1024 MB cap (the memory bombs' kernels reach it), whatever arrives."""
-    assert hostile["peak_mb"] < 1024 + 256, hostile["peak_mb"]
+    """Floods of 100 MB frames, witnesses of millions of elements, memory bombs: every process of the
+    grading tree, the grader's own included, stays below the kernels' 1024 MB cap (545 MB measured)."""
+    assert hostile["peak_mb"] < 1024, hostile["peak_mb"]
 
 
 def test_every_submission_finishes_within_its_time_limits(hostile):
