@@ -129,7 +129,7 @@ class KernelSession:
         if self.broken:
             raise self.broken
         cpu_left, wall_left = self._left()
-        if min(cpu_left, wall_left / WALL_FACTOR) <= 0:
+        if min(cpu_left, wall_left) <= 0:
             self.broken = SessionBroken(Status.TIMEOUT, "the notebook ran past its "
                                         f"{self._limits.notebook_timeout:g} s limit")
             raise self.broken

@@ -51,7 +51,7 @@ def load(path):
         if isinstance(cell, dict) and isinstance(cell.get("outputs"), list):
             cell["outputs"] = []  # never graded (restore clears them), and most of a big file
     try:
-        nb = nbformat.reads(json.dumps(data), as_version=4)
+        nb = nbformat.v4.to_notebook(data)  # what nbformat.reads makes of the parsed JSON, without parsing again
         nbformat.validate(nb)
     except nbformat.ValidationError as error:
         raise InvalidNotebook(f"{path.name} does not follow the nbformat 4 schema: "
