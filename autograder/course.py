@@ -9,9 +9,9 @@ from pathlib import Path
 
 import nbformat
 
-from . import notebook, policy
+from . import notebook, policy, probes
+from .checks import Check
 from .limits import Limits
-from .judge import Check
 
 
 class CourseError(RuntimeError):
@@ -93,9 +93,21 @@ class Assignment:
 
     @cached_property
     def checks(self):
+        """The checks in the order they run: the checks module's CHECKS.
+
+        Order matters once a kernel breaks (the checks after it are not run), so it is written
+        down, cheap checks first and trainings last.
+        """
         module = self.hidden_module(f"{self.id}_checks")
-        checks = [value for value in vars(module).values() if isinstance(value, Check)]
+        checks = list(getattr(module, "CHECKS", ()))
+        defined = {value.name for value in vars(module).values() if isinstance(value, Check)}
+        listed = [item.name for item in checks]
+        if sorted(listed) != sorted(defined):
+            missing, extra = defined - set(listed), [n for n in listed if listed.count(n) > 1 or n not in defined]
+            raise CourseError(f"{self.id}: CHECKS in {module.__file__} must list each check of the file once "
+                              f"(missing: {sorted(missing) or 'none'}; repeated or unknown: {sorted(set(extra)) or 'none'})")
         self._validate(checks)
+        self._validate_probes()
         return checks
 
     @cached_property
@@ -108,6 +120,15 @@ class Assignment:
         if str(self.root) not in sys.path:
             sys.path.insert(0, str(self.root))
         return importlib.import_module(f"reference.{name}")
+
+    def _validate_probes(self):
+        """Every function of reference/<id>_probes.py must be sendable to a kernel (see `autograder.probes`)."""
+        if not (self.root / "reference" / f"{self.id}_probes.py").is_file():
+            return
+        try:
+            probes.validate(self.hidden_module(f"{self.id}_probes"))
+        except probes.ProbeError as error:
+            raise CourseError(f"{self.id}: {error}") from None
 
     def _validate(self, checks):
         """The checks must add up to each grade cell's points and name real functions."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 
 from . import course, gradebook, judge, notebook, policy, questions, release, report
+from .student import Student
 from .execution import LocalKernel
 from .kernels import Kernels
 from .outcome import Outcome, Status
@@ -70,7 +71,7 @@ def grade_notebook(assignment, path, student_id, db_url, executor, secret):
         _stage(assignment, nb, Path(workdir))
         with Kernels(executor, nb, workdir, assignment.numpy_only, skip=notebook.is_test_cell) as kernels:
             cell_trips = kernels.run_notebook()
-            student = judge.Student(kernels, assignment.functions, blocked)
+            student = Student(kernels, assignment.functions, blocked)
             results, check_trips = judge.run_checks(assignment.checks, student, seed)
     policy_notes = [reason for reason in blocked.values() if reason.startswith("policy:")]
     status, message = Outcome(cell_trips + check_trips, policy_notes).verdict()

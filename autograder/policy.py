@@ -374,13 +374,6 @@ def scan(nb, rules):
     return violations
 
 
-def contract_calls(source, functions):
-    """The names in `functions` that the code `source` refers to: the student functions a probe exercises."""
-    tree, functions = _parse(source), set(functions)
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
-            and node.id in functions} if tree else set()
-
-
 TOP_LEVEL_DEF = re.compile(r"^(?:async\s+)?(?:def|class)\s+(\w+)", re.MULTILINE)
 
 

@@ -3,16 +3,19 @@ import functools
 
 import keras
 import numpy as np
-from scipy.stats import chi2
 
-from autograder.judge import (Fail, as_array, as_tuple, check, expect_close, expect_gradient, expect_outputs)
+from autograder.checks import (Fail, as_array, as_ids, as_tuple, check, draw_seed, expect_close, expect_distribution,
+                               expect_gradient, expect_layers, expect_model, expect_named, expect_near_reference,
+                               expect_outputs)
 from reference import rnn_textgen as ref
+from reference import rnn_textgen_probes as probes
 
 STEP = ["rnn_step_forward", "rnn_step_backward"]
 SEQUENCE = ["rnn_forward", "rnn_backward", *STEP]
 MODEL = ["build_char_model"]
 TRAIN = ["train_char_model", "build_char_vocab", "make_sequences", *MODEL]
 CELLS = {"gru": "GRU", "lstm": "LSTM", "simple": "SimpleRNN"}
+GENERATION_VOCAB = "abcdefgh "
 
 # The grader's corpus: sentences of a small grammar, so a model trained within the budget learns real
 # structure, and the validation text comes from the same source and vocabulary.
@@ -24,22 +27,6 @@ ENDINGS = [".", " today.", " again.", " at night.", " in the garden."]
 TRAINING = {"seq_len": 50, "embed_dim": 16, "units": 64, "epochs": 8, "seed": 1234}  # the budget
 MARGIN_OVER_UNIGRAM = 1.0  # bits per character the trained model must gain over the unigram model
 MARGIN_OVER_REFERENCE = 0.5  # bits per character it may lose against the reference's run with the same budget
-TRAIN_PROBE = """\
-model, char_to_id, id_to_char, history = train_char_model(text, seq_len, embed_dim, units, epochs, seed)
-ids = np.array([[char_to_id[c] for c in validation]])
-changed = ids.copy()
-changed[:, cut:] = rng_ids
-result = (keras.ops.convert_to_numpy(model(ids)), keras.ops.convert_to_numpy(model(changed)),
-          sorted(char_to_id.items()))
-"""
-BIGRAM_MODEL = """\
-inputs = keras.Input(shape=(None,), dtype="int32")
-table_layer = keras.layers.Embedding(len(table), len(table))
-model = keras.Model(inputs, table_layer(inputs))
-table_layer.set_weights([table])
-id_to_char = {i: c for c, i in char_to_id.items()}
-"""
-
 
 def grammar_text(rng, length):
     sentences, size = [], 0
@@ -87,8 +74,8 @@ def trained_bits_per_character(student):
     text, validation = corpus()
     cut = len(validation) // 2
     rng_ids = np.random.default_rng(7).integers(0, len(set(text)), size=len(validation) - cut)
-    got = as_tuple(student.run_shared(TRAIN_PROBE, text=text, validation=validation, cut=cut, rng_ids=rng_ids,
-                                      **TRAINING), 3, "the probe of train_char_model")
+    got = as_tuple(student.probe_once(probes.trained_logits, text=text, validation=validation, cut=cut,
+                                      rng_ids=rng_ids, **TRAINING), 3, "the probe of train_char_model")
     vocabulary = sorted(set(text))
     if got[2] != [(c, i) for i, c in enumerate(vocabulary)]:
         raise Fail("train_char_model should return the char_to_id of build_char_vocab(text)")
@@ -114,6 +101,7 @@ def random_sequence(rng):
 
 def expect_gradients(got, names, inputs, loss):
     """Gradient-check each of the student's gradients against centred differences of `loss` computed here."""
+    got = as_tuple(got, len(names), "the gradients")
     for position, name in enumerate(names):
         def partial(value, position=position):
             return loss(*inputs[:position], value, *inputs[position + 1:])
@@ -123,59 +111,57 @@ def expect_gradients(got, names, inputs, loss):
 @check("test_rnn_step_forward", points=8, functions=["rnn_step_forward"])
 def rnn_step_forward_matches_reference(student, rng):
     inputs = random_step(rng)
-    h = as_tuple(student.call("rnn_step_forward", *inputs), 2, "rnn_step_forward")[0]
+    h = as_tuple(student.rnn_step_forward(*inputs), 2, "rnn_step_forward")[0]
     expect_close(h, ref.rnn_step_forward(*inputs)[0], "h of rnn_step_forward")
+
+
+STEP_GRADIENTS = ("dx", "dh_prev", "dWx", "dWh", "db")
+SEQUENCE_GRADIENTS = ("dx", "dh0", "dWx", "dWh", "db")
 
 
 def step_gradients(student, rng):
     inputs = random_step(rng)
     dh = rng.normal(size=inputs[1].shape)
-    got = student.run("h, cache = rnn_step_forward(*inputs)\nresult = rnn_step_backward(dh, cache)",
-                      inputs=list(inputs), dh=dh)
-    return inputs, dh, as_tuple(got, 5, "rnn_step_backward")
+    return inputs, dh, student.probe(probes.step_backward_of_own_forward, inputs=list(inputs), dh=dh)
 
 
 @check("test_rnn_step_backward", points=6, functions=STEP)
 def rnn_step_backward_matches_reference(student, rng):
     inputs, dh, got = step_gradients(student, rng)
-    for name, value, expected in zip(("dx", "dh_prev", "dWx", "dWh", "db"), got,
-                                     ref.rnn_step_backward(dh, ref.rnn_step_forward(*inputs)[1])):
-        expect_close(value, expected, f"{name} of rnn_step_backward")
+    expect_named(got, ref.rnn_step_backward(dh, ref.rnn_step_forward(*inputs)[1]), STEP_GRADIENTS,
+                 "rnn_step_backward")
 
 
 @check("test_rnn_step_backward", points=6, functions=STEP)
 def rnn_step_backward_passes_gradient_check(student, rng):
     inputs, dh, got = step_gradients(student, rng)
-    expect_gradients(got, ("dx", "dh_prev", "dWx", "dWh", "db"), inputs,
+    expect_gradients(got, STEP_GRADIENTS, inputs,
                      lambda *values: float(np.sum(ref.rnn_step_forward(*values)[0] * dh)))
 
 
 @check("test_rnn_forward", points=8, functions=["rnn_forward", "rnn_step_forward"])
 def rnn_forward_matches_reference(student, rng):
     inputs = random_sequence(rng)
-    h = as_tuple(student.call("rnn_forward", *inputs), 2, "rnn_forward")[0]
+    h = as_tuple(student.rnn_forward(*inputs), 2, "rnn_forward")[0]
     expect_close(h, ref.rnn_forward(*inputs)[0], "h of rnn_forward")
 
 
 def sequence_gradients(student, rng):
     inputs = random_sequence(rng)
     dh = rng.normal(size=(*inputs[0].shape[:2], inputs[1].shape[1]))
-    got = student.run("h, cache = rnn_forward(*inputs)\nresult = rnn_backward(dh, cache)", inputs=list(inputs), dh=dh)
-    return inputs, dh, as_tuple(got, 5, "rnn_backward")
+    return inputs, dh, student.probe(probes.backward_of_own_forward, inputs=list(inputs), dh=dh)
 
 
 @check("test_rnn_backward", points=8, functions=SEQUENCE)
 def rnn_backward_matches_reference(student, rng):
     inputs, dh, got = sequence_gradients(student, rng)
-    for name, value, expected in zip(("dx", "dh0", "dWx", "dWh", "db"), got,
-                                     ref.rnn_backward(dh, ref.rnn_forward(*inputs)[1])):
-        expect_close(value, expected, f"{name} of rnn_backward")
+    expect_named(got, ref.rnn_backward(dh, ref.rnn_forward(*inputs)[1]), SEQUENCE_GRADIENTS, "rnn_backward")
 
 
 @check("test_rnn_backward", points=8, functions=SEQUENCE)
 def rnn_backward_passes_gradient_check(student, rng):
     inputs, dh, got = sequence_gradients(student, rng)
-    expect_gradients(got, ("dx", "dh0", "dWx", "dWh", "db"), inputs,
+    expect_gradients(got, SEQUENCE_GRADIENTS, inputs,
                      lambda *values: float(np.sum(ref.rnn_forward(*values)[0] * dh)))
 
 
@@ -185,7 +171,7 @@ def random_grads(rng, scale):
 
 
 def expect_clipped(student, grads, max_norm):
-    got = student.call("clip_by_global_norm", grads, max_norm)
+    got = student.clip_by_global_norm(grads, max_norm)
     if not isinstance(got, (list, tuple)) or len(got) != len(grads):
         raise Fail(f"clip_by_global_norm should return a list of {len(grads)} arrays")
     for index, (value, expected) in enumerate(zip(got, ref.clip_by_global_norm(grads, max_norm))):
@@ -205,8 +191,7 @@ def clip_leaves_small_gradients_alone(student, rng):
 @check("test_build_char_vocab", points=4, functions=["build_char_vocab"])
 def char_vocab_is_sorted_and_inverse(student, rng):
     text = "".join(rng.choice(list("zyx cba!?.\n'qé"), size=60))
-    got = as_tuple(student.run("c2i, i2c = build_char_vocab(text)\nresult = (sorted(c2i.items()), "
-                               "sorted(i2c.items()))", text=text), 2, "build_char_vocab")
+    got = as_tuple(student.probe(probes.char_vocab, text=text), 2, "build_char_vocab")
     expected = [(c, i) for i, c in enumerate(sorted(set(text)))]
     if got[0] != expected:
         raise Fail("char_to_id should map the sorted distinct characters to 0, 1, 2, ...")
@@ -217,7 +202,7 @@ def char_vocab_is_sorted_and_inverse(student, rng):
 @check("test_make_sequences", points=6, functions=["make_sequences"])
 def make_sequences_matches_reference(student, rng):
     ids, seq_len = rng.integers(0, 30, size=int(rng.integers(20, 60))), int(rng.integers(2, 9))
-    got = as_tuple(student.call("make_sequences", ids, seq_len), 2, "make_sequences")
+    got = as_tuple(student.make_sequences(ids, seq_len), 2, "make_sequences")
     for name, value, expected in zip("XY", got, ref.make_sequences(ids, seq_len)):
         value = as_array(value, f"{name} of make_sequences", expected.shape)
         if not np.array_equal(value, expected):
@@ -228,22 +213,13 @@ def make_sequences_matches_reference(student, rng):
 def char_model_structure(student, rng):
     vocab, embed, units = (int(v) for v in rng.integers(3, 12, size=3))
     for cell, layer in CELLS.items():
-        got = student.run("model = build_char_model(vocab, embed, units, cell)\n"
-                          "result = ([type(layer).__name__ for layer in model.layers], int(model.count_params()), "
-                          "bool(getattr(model, 'compiled', False)), [tuple(keras.ops.shape(model(np.zeros((2, t), "
-                          "'int32')))) for t in (7, 3)])", vocab=vocab, embed=embed, units=units, cell=cell)
-        layers, params, compiled, shapes = as_tuple(got, 4, "the probe of build_char_model")
-        if not isinstance(layers, list) or not {"Embedding", layer, "Dense"} <= set(layers):
-            raise Fail(f"build_char_model(..., cell={cell!r}) should chain Embedding, {layer} and Dense; "
-                       f"found {layers}")
-        if params != ref.build_char_model(vocab, embed, units, cell).count_params():
-            raise Fail(f"build_char_model(..., cell={cell!r}) has {params} parameters, not those of "
-                       f"Embedding({vocab}, {embed}) -> {layer}({units}) -> Dense({vocab})")
-        if compiled is not False:
-            raise Fail("build_char_model should return the model uncompiled")
-        if shapes != [(2, 7, vocab), (2, 3, vocab)]:
-            raise Fail(f"on (2, 7) and (2, 3) inputs the model outputs {shapes}: expected one row of "
-                       "logits per time step, (B, T, vocab_size), for any T")
+        what = f"build_char_model(..., cell={cell!r})"
+        got = student.probe(probes.char_model, vocab=vocab, embed=embed, units=units, cell=cell)
+        layers = expect_model(got, what, params=ref.build_char_model(vocab, embed, units, cell).count_params(),
+                              shapes=[(2, 7, vocab), (2, 3, vocab)])
+        expect_layers(layers, {"Embedding": [(vocab, embed)], layer: [(units,)]}, what)
+        if [units for units, _ in layers.get("Dense", [])] != [vocab]:
+            raise Fail(f"{what} should end in one Dense layer of vocab_size units (the logits)")
 
 
 @check("test_build_char_model", points=5, functions=MODEL)
@@ -252,44 +228,36 @@ def char_model_is_causal(student, rng):
     ids = rng.integers(0, vocab, size=(2, 12))
     changed = ids.copy()
     changed[:, 6:] = rng.integers(0, vocab, size=(2, 6))
-    got = as_tuple(student.run("keras.utils.set_random_seed(0)\nmodel = build_char_model(vocab, embed, units)\n"
-                               "result = (keras.ops.convert_to_numpy(model(ids)), "
-                               "keras.ops.convert_to_numpy(model(changed)))",
-                               vocab=vocab, embed=embed, units=units, ids=ids, changed=changed), 2, "model outputs")
+    got = as_tuple(student.probe(probes.char_model_outputs, vocab=vocab, embed=embed, units=units, ids=ids,
+                                 changed=changed), 2, "model outputs")
     before = as_array(got[0], "the model's logits", (2, 12, vocab))
     expect_outputs(as_array(got[1], "the model's logits", (2, 12, vocab))[:, :6], before[:, :6],
                    "logits of the first 6 steps after changing the characters after them (the model must be causal)")
 
 
 def sampled(student, logits, temperature, seed, n):
-    got = student.run("rng = np.random.default_rng(seed)\n"
-                      "result = [sample_with_temperature(logits, temperature, rng) for _ in range(n)]",
-                      logits=logits, temperature=temperature, seed=seed, n=n)
+    what = "sample_with_temperature"
+    got = student.probe(probes.draws, logits=logits, temperature=temperature, seed=seed, n=n)
     if not isinstance(got, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in got):
-        raise Fail("sample_with_temperature should return one int id")
-    return np.array(got)
+        raise Fail(f"{what} should return one int id")
+    return as_ids(got, what, len(logits))
 
 
 @check("test_sample_with_temperature", points=7, functions=["sample_with_temperature"])
 def sampling_follows_the_tempered_distribution(student, rng):
     logits, n = rng.normal(0, 1.5, size=8), 3000
     for temperature in (0.5, 1.0, 2.0):
-        draws = sampled(student, logits, temperature, int(rng.integers(2**31)), n)
-        if draws.min() < 0 or draws.max() >= len(logits):
-            raise Fail("sample_with_temperature returned an id outside the vocabulary")
+        draws = sampled(student, logits, temperature, draw_seed(rng), n)
         p = np.exp(logits / temperature - np.max(logits / temperature))
-        expected = n * p / p.sum()
-        statistic = float(np.sum((np.bincount(draws, minlength=len(logits)) - expected) ** 2 / expected))
-        if statistic > chi2.ppf(1 - 1e-6, len(logits) - 1):
-            raise Fail(f"at temperature {temperature}, {n} draws do not follow softmax(logits / temperature) "
-                       f"(chi-square {statistic:.0f})")
+        expect_distribution(draws, p / p.sum(), f"sample_with_temperature at temperature {temperature} "
+                            "(softmax(logits / temperature))")
 
 
 @check("test_sample_with_temperature", points=3, functions=["sample_with_temperature"])
 def temperature_zero_is_argmax(student, rng):
     logits = rng.normal(size=(5, 9))
     for row in logits:
-        draws = sampled(student, row, 0, int(rng.integers(2**31)), 3)
+        draws = sampled(student, row, 0, draw_seed(rng), 3)
         if not np.all(draws == np.argmax(row)):
             raise Fail("at temperature 0 sample_with_temperature should return the argmax")
 
@@ -302,11 +270,29 @@ def bigram_table(rng, vocab):
     return table
 
 
-def generated(student, table, vocab, seed_text, length, temperature, seed):
-    got = student.run(BIGRAM_MODEL + "result = generate_text(model, char_to_id, id_to_char, seed_text, length, "
-                      "temperature, np.random.default_rng(seed))", table=table,
-                      char_to_id={c: i for i, c in enumerate(vocab)}, seed_text=seed_text, length=length,
-                      temperature=temperature, seed=seed)
+def recurrent_weights(rng, vocab_size, units=6):
+    """float32 weights of Embedding -> SimpleRNN -> Dense, the state strong enough to carry the past."""
+    shapes = [(vocab_size, 4), (4, units), (units, units), (units,), (units, vocab_size), (vocab_size,)]
+    scales = [1.0, 0.8, 0.6, 0.3, 2.0, 0.5]
+    return [rng.normal(0, scale, size=shape).astype(np.float32) for shape, scale in zip(shapes, scales)]
+
+
+def greedy_ids(weights, ids, length, memory=True):
+    """The ids a greedy generator appends (from the whole text, or from the last character alone when not
+    `memory`), and the smallest gap between the best and second-best logit on the way."""
+    table, Wx, Wh, b, Wo, bo = (w.astype(np.float64) for w in weights)
+    ids, gaps = list(ids), []
+    for _ in range(length):
+        h = np.zeros(len(Wh))
+        for i in (ids if memory else ids[-1:]):
+            h = np.tanh(table[i] @ Wx + h @ Wh + b)
+        logits = np.sort(h @ Wo + bo)
+        gaps.append(logits[-1] - logits[-2])
+        ids.append(int(np.argmax(h @ Wo + bo)))
+    return ids, min(gaps)
+
+
+def as_generated(got, seed_text, length):
     if not isinstance(got, str) or len(got) != len(seed_text) + length or not got.startswith(seed_text):
         raise Fail(f"generate_text should return seed_text followed by {length} generated characters")
     return got
@@ -314,20 +300,29 @@ def generated(student, table, vocab, seed_text, length, temperature, seed):
 
 @check("test_generate_text", points=4, functions=["generate_text", "sample_with_temperature"])
 def greedy_generation_follows_the_model(student, rng):
-    vocab = "abcdefgh "
-    table = bigram_table(rng, vocab)
-    text = "ab"
-    for _ in range(20):
-        text += vocab[int(np.argmax(table[vocab.index(text[-1])]))]
-    if generated(student, table, vocab, "ab", 20, 0, 0) != text:
-        raise Fail("at temperature 0, generate_text should append the argmax of the last step's logits each time")
+    """With a recurrent model, the next character depends on the whole text: feeding the last one is not enough."""
+    vocab, seed_text, length = GENERATION_VOCAB, "ab", 20
+    seed_ids = [vocab.index(c) for c in seed_text]
+    while True:  # weights whose greedy text is clear-cut, and not what the last character alone gives
+        weights = recurrent_weights(rng, len(vocab))
+        expected, gap = greedy_ids(weights, seed_ids, length)
+        if gap > 1e-3 and expected != greedy_ids(weights, seed_ids, length, memory=False)[0]:
+            break
+    got = as_generated(student.probe(probes.recurrent_generation, weights=weights,
+                                     char_to_id={c: i for i, c in enumerate(vocab)}, seed_text=seed_text,
+                                     length=length), seed_text, length)
+    if got != "".join(vocab[i] for i in expected):
+        raise Fail("at temperature 0, generate_text should feed the model the whole text so far and append the "
+                   "argmax of the last step's logits each time")
 
 
 @check("test_generate_text", points=4, functions=["generate_text", "sample_with_temperature"])
 def sampled_generation_follows_the_model(student, rng):
-    vocab = "abcdefgh "
+    vocab, seed_text, length = GENERATION_VOCAB, "ba", 60
     table = bigram_table(rng, vocab)
-    text = generated(student, table, vocab, "ba", 60, 1.0, int(rng.integers(2**31)))
+    text = as_generated(student.probe(probes.bigram_generation, table=table,
+                                      char_to_id={c: i for i, c in enumerate(vocab)}, seed_text=seed_text,
+                                      length=length, temperature=1.0, seed=draw_seed(rng)), seed_text, length)
     for previous, following in zip(text[1:], text[2:]):
         if table[vocab.index(previous), vocab.index(following)] < -20:
             raise Fail("generate_text produced a character the model gives no probability after the one before: "
@@ -345,7 +340,14 @@ def trained_model_beats_unigram(student, rng):
 
 @check("test_train_char_model", points=6, functions=TRAIN)
 def trained_model_is_near_the_reference(student, rng):
-    bits, reference = trained_bits_per_character(student), reference_bits_per_character()
-    if not bits <= reference + MARGIN_OVER_REFERENCE:
-        raise Fail(f"validation loss {bits:.2f} bits per character; the reference reaches {reference:.2f} with "
-                   f"the same budget ({TRAINING}), and the margin is {MARGIN_OVER_REFERENCE}")
+    expect_near_reference(trained_bits_per_character(student), reference_bits_per_character(), MARGIN_OVER_REFERENCE,
+                          f"the validation loss after the recipe's training ({TRAINING})", higher_is_better=False,
+                          unit=" bits per character")
+
+
+CHECKS = (rnn_step_forward_matches_reference, rnn_step_backward_matches_reference,
+          rnn_step_backward_passes_gradient_check, rnn_forward_matches_reference, rnn_backward_matches_reference,
+          rnn_backward_passes_gradient_check, clip_scales_all_gradients_together, clip_leaves_small_gradients_alone,
+          char_vocab_is_sorted_and_inverse, make_sequences_matches_reference, sampling_follows_the_tempered_distribution,
+          temperature_zero_is_argmax, char_model_structure, char_model_is_causal, greedy_generation_follows_the_model,
+          sampled_generation_follows_the_model, trained_model_beats_unigram, trained_model_is_near_the_reference)

@@ -5,18 +5,16 @@ import keras
 import numpy as np
 from sklearn.datasets import load_digits
 
-from autograder.judge import (Fail, as_array, as_float, as_tuple, check, expect_close, expect_gradient,
-                              expect_outputs, expect_stable)
+from autograder.checks import (Fail, as_array, as_float, as_int_array, as_tuple, check, draw_seed, expect_close,
+                               expect_gradient, expect_layers, expect_model, expect_named, expect_near_reference,
+                               expect_outputs, expect_stable)
 from reference import softmax as ref
+from reference import softmax_probes as probes
 
 LOSS = ["softmax_loss_and_grad", "cross_entropy", "cross_entropy_grad", "log_softmax", "softmax"]
 TRAIN = ["train_softmax_classifier", *LOSS]
 DIGITS_SETTINGS = (1.0, 300, 1e-3)  # lr, epochs, reg: the settings the notebook trains with
 ACCURACY_MARGIN = 0.02  # below the reference's own test accuracy with the same data, settings and seed
-KERAS_PROBE = """\
-model = build_keras_classifier(n_features, n_classes)
-dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-"""
 
 
 def random_logits(rng):
@@ -40,14 +38,14 @@ def random_problem(rng):
 
 def loss_grads(student, W, b, X, y, reg):
     """The student's (loss, dW, db), checked for shape."""
-    got = as_tuple(student.call("softmax_loss_and_grad", W, b, X, y, reg), 3, "softmax_loss_and_grad")
+    got = as_tuple(student.softmax_loss_and_grad(W, b, X, y, reg), 3, "softmax_loss_and_grad")
     return (as_float(got[0], "the loss of softmax_loss_and_grad"),
             as_array(got[1], "dW", W.shape), as_array(got[2], "db", b.shape))
 
 
 def trained(student, X, y, n_classes, lr, epochs, reg, seed):
     """The student's (W, b) from train_softmax_classifier, shaped for these data."""
-    got = as_tuple(student.call("train_softmax_classifier", X, y, n_classes, lr, epochs, reg, seed), 3,
+    got = as_tuple(student.train_softmax_classifier(X, y, n_classes, lr, epochs, reg, seed), 3,
                    "train_softmax_classifier")
     return as_array(got[0], "W", (X.shape[1], n_classes)), as_array(got[1], "b", (n_classes,)), got[2]
 
@@ -69,7 +67,7 @@ def digits_split(rng):
 @check("test_softmax", points=6, functions=["softmax"])
 def softmax_matches_reference(student, rng):
     z = random_logits(rng)
-    expect_close(student.call("softmax", z), ref.softmax(z), "softmax(z)")
+    expect_close(student.softmax(z), ref.softmax(z), "softmax(z)")
 
 
 @check("test_softmax", points=6, functions=["softmax"])
@@ -81,7 +79,7 @@ def softmax_is_stable(student, rng):
 @check("test_log_softmax", points=5, functions=["log_softmax"])
 def log_softmax_matches_reference(student, rng):
     z = random_logits(rng)
-    expect_close(student.call("log_softmax", z), ref.log_softmax(z), "log_softmax(z)")
+    expect_close(student.log_softmax(z), ref.log_softmax(z), "log_softmax(z)")
 
 
 @check("test_log_softmax", points=5, functions=["log_softmax"])
@@ -93,7 +91,7 @@ def log_softmax_is_stable(student, rng):
 @check("test_cross_entropy", points=6, functions=["cross_entropy", "log_softmax"])
 def cross_entropy_matches_reference(student, rng):
     logits, labels = random_batch(rng)
-    loss = as_float(student.call("cross_entropy", logits, labels), "cross_entropy(logits, labels)")
+    loss = as_float(student.cross_entropy(logits, labels), "cross_entropy(logits, labels)")
     expect_close(loss, ref.cross_entropy(logits, labels), "cross_entropy(logits, labels)")
 
 
@@ -102,7 +100,7 @@ def cross_entropy_agrees_with_keras(student, rng):
     logits, labels = random_batch(rng)
     logits = logits.astype(np.float32).astype(np.float64)  # Keras computes in float32 on the same values
     keras_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits.astype(np.float32))
-    loss = as_float(student.call("cross_entropy", logits, labels), "cross_entropy(logits, labels)")
+    loss = as_float(student.cross_entropy(logits, labels), "cross_entropy(logits, labels)")
     expect_close(loss, float(keras.ops.convert_to_numpy(keras_loss)),
                  "cross_entropy against keras.losses.SparseCategoricalCrossentropy(from_logits=True)", tol=1e-5)
 
@@ -111,32 +109,29 @@ def cross_entropy_agrees_with_keras(student, rng):
 def cross_entropy_is_log_c_at_equal_logits(student, rng):
     logits, labels = random_batch(rng)
     logits = np.full_like(logits, rng.normal(0, 100))
-    loss = as_float(student.call("cross_entropy", logits, labels), "cross_entropy at equal logits")
+    loss = as_float(student.cross_entropy(logits, labels), "cross_entropy at equal logits")
     expect_close(loss, np.log(logits.shape[1]), "cross_entropy with all logits equal (should be log C)")
 
 
 @check("test_cross_entropy_grad", points=6, functions=["cross_entropy_grad", "softmax"])
 def cross_entropy_grad_matches_reference(student, rng):
     logits, labels = random_batch(rng)
-    expect_close(student.call("cross_entropy_grad", logits, labels), ref.cross_entropy_grad(logits, labels),
+    expect_close(student.cross_entropy_grad(logits, labels), ref.cross_entropy_grad(logits, labels),
                  "cross_entropy_grad(logits, labels)")
 
 
 @check("test_cross_entropy_grad", points=6, functions=["cross_entropy_grad", "softmax"])
 def cross_entropy_grad_passes_gradient_check(student, rng):
     logits, labels = random_batch(rng, scale=1.0)
-    expect_gradient(student.call("cross_entropy_grad", logits, labels),
+    expect_gradient(student.cross_entropy_grad(logits, labels),
                     lambda value: ref.cross_entropy(value, labels), logits, "cross_entropy_grad")
 
 
 @check("test_softmax_loss_and_grad", points=8, functions=LOSS)
 def softmax_loss_and_grad_matches_reference(student, rng):
     W, b, X, y, reg = random_problem(rng)
-    loss, dW, db = loss_grads(student, W, b, X, y, reg)
-    expected = ref.softmax_loss_and_grad(W, b, X, y, reg)
-    expect_close(loss, expected[0], "the loss of softmax_loss_and_grad")
-    expect_close(dW, expected[1], "dW of softmax_loss_and_grad")
-    expect_close(db, expected[2], "db of softmax_loss_and_grad")
+    expect_named(loss_grads(student, W, b, X, y, reg), ref.softmax_loss_and_grad(W, b, X, y, reg),
+                 ("the loss", "dW", "db"), "softmax_loss_and_grad")
 
 
 @check("test_softmax_loss_and_grad", points=4, functions=LOSS)
@@ -157,17 +152,15 @@ def softmax_loss_is_log_c_at_zero_weights(student, rng):
 @check("test_predict", points=6, functions=["predict"])
 def predict_matches_reference(student, rng):
     W, b, X, _, _ = random_problem(rng)
-    got = student.call("predict", W, b, X)
-    if not isinstance(got, np.ndarray) or got.dtype.kind not in "iu":
-        raise Fail("predict should return an integer array")
-    if got.shape != (len(X),) or not np.array_equal(got, ref.predict(W, b, X)):
+    got = as_int_array(student.predict(W, b, X), "predict(W, b, X)", (len(X),))
+    if not np.array_equal(got, ref.predict(W, b, X)):
         raise Fail("predict(W, b, X) is not the index of the largest logit of each row")
 
 
 @check("test_train_softmax_classifier", points=8, functions=TRAIN)
 def train_matches_reference(student, rng):
     W, b, X, y, reg = random_problem(rng)
-    seed, epochs = int(rng.integers(2**31)), 15
+    seed, epochs = draw_seed(rng), 15
     W_got, b_got, losses = trained(student, X, y, W.shape[1], 0.5, epochs, reg, seed)
     W_ref, b_ref, losses_ref = ref.train_softmax_classifier(X, y, W.shape[1], 0.5, epochs, reg, seed)
     expect_close(losses, losses_ref, "the losses returned by train_softmax_classifier (one per epoch, "
@@ -193,34 +186,21 @@ def train_overfits_a_tiny_subset(student, rng):
 @check("test_train_softmax_classifier", points=8, functions=TRAIN)
 def train_reaches_reference_accuracy_on_digits(student, rng):
     X_train, y_train, X_test, y_test = digits_split(rng)
-    seed = int(rng.integers(2**31))
+    seed = draw_seed(rng)
     W, b, _ = ref.train_softmax_classifier(X_train, y_train, 10, *DIGITS_SETTINGS, seed)
-    threshold = np.mean(ref.predict(W, b, X_test) == y_test) - ACCURACY_MARGIN
+    reference = np.mean(ref.predict(W, b, X_test) == y_test)
     W, b, _ = trained(student, X_train, y_train, 10, *DIGITS_SETTINGS, seed)
-    accuracy = np.mean(ref.predict(W, b, X_test) == y_test)
-    if not accuracy >= threshold:
-        raise Fail(f"test accuracy on held-out digits is {accuracy:.3f}, below {threshold:.3f} "
-                   f"(lr, epochs, reg = {DIGITS_SETTINGS})")
+    expect_near_reference(np.mean(ref.predict(W, b, X_test) == y_test), reference, ACCURACY_MARGIN,
+                          f"the test accuracy on held-out digits (lr, epochs, reg = {DIGITS_SETTINGS})")
 
 
 @check("test_build_keras_classifier", points=4, functions=["build_keras_classifier"])
 def keras_classifier_structure(student, rng):
     n_features, n_classes = (int(v) for v in rng.integers(2, 12, size=2))
-    got = student.run(KERAS_PROBE + "result = (isinstance(model, keras.Model), "
-                      "bool(getattr(model, 'compiled', False)), [type(layer).__name__ for layer in model.layers], "
-                      "int(model.count_params()), tuple(keras.ops.shape(model(np.zeros((3, n_features), 'float32')))))",
-                      n_features=n_features, n_classes=n_classes)
-    is_model, compiled, layers, params, shape = as_tuple(got, 5, "the probe of build_keras_classifier")
-    if is_model is not True:
-        raise Fail("build_keras_classifier should return a keras.Model")
-    if compiled is not False:
-        raise Fail("build_keras_classifier should return the model uncompiled")
-    if not isinstance(layers, list) or [name for name in layers if name != "InputLayer"] != ["Dense"]:
-        raise Fail(f"the model should have exactly one Dense layer, found {layers}")
-    if params != (n_features + 1) * n_classes:
-        raise Fail(f"the model has {params} parameters, expected (n_features + 1) * n_classes")
-    if shape != (3, n_classes):
-        raise Fail(f"on a batch (3, n_features) the model outputs shape {shape}, expected (3, n_classes)")
+    got = student.probe(probes.keras_classifier, n_features=n_features, n_classes=n_classes)
+    layers = expect_model(got, "build_keras_classifier", params=(n_features + 1) * n_classes,
+                          shapes=[(3, n_classes)])
+    expect_layers(layers, {"Dense": [(n_classes, n_features)]}, "build_keras_classifier", only=True)
 
 
 @check("test_build_keras_classifier", points=6, functions=["build_keras_classifier"])
@@ -229,8 +209,15 @@ def keras_classifier_outputs_logits(student, rng):
     W = rng.normal(size=(n_features, n_classes)).astype(np.float32)
     b = rng.normal(size=n_classes).astype(np.float32)
     X = rng.normal(size=(5, n_features)).astype(np.float32)
-    got = student.run(KERAS_PROBE + "dense[0].set_weights([W, b])\n"
-                      "result = keras.ops.convert_to_numpy(model(X))",
-                      n_features=n_features, n_classes=n_classes, W=W, b=b, X=X)
+    got = student.probe(probes.keras_classifier_logits, n_features=n_features, n_classes=n_classes, W=W, b=b, X=X)
     expect_outputs(got, X.astype(np.float64) @ W + b, "the model's outputs with weights W, b (should be the "
                    "logits X @ W + b)")
+
+
+CHECKS = (softmax_matches_reference, softmax_is_stable, log_softmax_matches_reference, log_softmax_is_stable,
+          cross_entropy_matches_reference, cross_entropy_agrees_with_keras, cross_entropy_is_log_c_at_equal_logits,
+          cross_entropy_grad_matches_reference, cross_entropy_grad_passes_gradient_check,
+          softmax_loss_and_grad_matches_reference, softmax_loss_and_grad_passes_gradient_check,
+          softmax_loss_is_log_c_at_zero_weights, predict_matches_reference, keras_classifier_structure,
+          keras_classifier_outputs_logits, train_matches_reference, train_overfits_a_tiny_subset,
+          train_reaches_reference_accuracy_on_digits)

@@ -1,41 +1,21 @@
 """Hidden checks of the `word2vec` assignment: every verdict is reached here, against the reference."""
 import numpy as np
 
-from autograder.judge import (Fail, as_array, as_float, as_tuple, check, expect_close, expect_outputs,
-                              expect_tokens, rel_error)
+from autograder.checks import (Fail, as_array, as_float, as_ids, as_tuple, as_vocab, check, draw_seed, expect_close,
+                               expect_distribution, expect_gradient, expect_layers, expect_model, expect_named,
+                               expect_outputs, expect_same_rows, expect_tokens)
 from reference import word2vec as ref
+from reference import word2vec_probes as probes
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
-H = 1e-5  # the step of the centred differences
-GRADIENT_TOL = 1e-5
 TEXT_PIECES = ["The", "cat's", "whiskers", "DON'T", "rock'n'roll", "e-mail", "U.S.A.", "42", "x2y", "'quoted'",
                "Hello,", "world!", "naïve", "café", "tab\there", "new\nline", "--", "O'Brien", "it's", "3.14"]
 TRAIN_SETTINGS = {"embed_dim": 16, "window": 2, "num_ns": 4, "epochs": 10}
 TRAIN_USES = ["train_word2vec", "build_vocab", "skipgram_pairs", "noise_distribution", "build_skipgram_model"]
 PLANTED_PRECISION = 0.8  # the reference recovers every planted group (precision 1.0) on these corpora
 SAMPLER_CALLS, SAMPLER_K = 4000, 6
-MAX_TOTAL_VARIATION = 0.03  # correct samplers: about 0.009 (at most 0.019 in 400,000 simulated runs)
-SKIPGRAM_PROBE = """\
-import keras
-model = build_skipgram_model(vocab_size, embed_dim, num_ns)
-shapes = [tuple(int(n) for n in w.shape) for w in model.trainable_weights]
-if shapes == [(vocab_size, embed_dim)] * 2:
-    for weight, table in zip(model.trainable_weights, tables):
-        weight.assign(table)
-result = (shapes, keras.ops.convert_to_numpy(model([target, context])))
-"""
-EMBEDDING_LAYERS_PROBE = """\
-import keras
-model = build_skipgram_model(vocab_size, embed_dim, num_ns)
-layers, found = list(model.layers), []
-while layers:  # nested models count too
-    layer = layers.pop()
-    layers += getattr(layer, "layers", [])
-    if isinstance(layer, keras.layers.Embedding):
-        found.append(tuple(int(n) for n in layer.embeddings.shape))
-result = found
-"""
-
+OWN_LOSSES = {"naive_softmax_loss_and_grad": probes.naive_softmax_losses,
+              "neg_sampling_loss_and_grad": probes.neg_sampling_losses}
 
 # ---------------------------------------------------------------- inputs drawn from the grader's rng
 
@@ -108,39 +88,6 @@ def planted_precision(embeddings, word_to_id, member_words):
 
 # ---------------------------------------------------------------- reading the student's values
 
-def expect_rows(got, expected, what):
-    """Fail unless the int array `got` holds the rows of `expected`, in any order."""
-    got = as_array(got, what)
-    if got.ndim != 2 or got.shape[1] != expected.shape[1]:
-        raise Fail(f"{what} has shape {got.shape}, expected (M, {expected.shape[1]})")
-    if not np.array_equal(got, np.round(got)):
-        raise Fail(f"{what} holds non-integer values")
-    if len(got) != len(expected):
-        raise Fail(f"{what} has {len(got)} rows, expected {len(expected)}")
-    if not np.array_equal(sort_rows(got), sort_rows(expected)):
-        raise Fail(f"{what} has the right number of rows, but not the right ones")
-
-
-def sort_rows(rows):
-    """Rows in lexicographic order, so that two sets of rows compare whatever their order."""
-    return rows[np.lexsort(rows.T[::-1])]
-
-
-def as_word_list(value, what):
-    """The student's tokens as a list of strings, or Fail."""
-    if not isinstance(value, (list, tuple)) or not all(isinstance(w, str) for w in value):
-        raise Fail(f"{what} should be a list of strings")
-    return list(value)
-
-
-def as_word_ids(value, what):
-    """The student's word -> id dict, with ids as Python ints."""
-    if not isinstance(value, dict) or not all(isinstance(i, int) and not isinstance(i, bool)
-                                              for i in value.values()):
-        raise Fail(f"{what} should be a dict from words to integer ids")
-    return value
-
-
 def as_shapes(value, what):
     """The list of array shapes a probe reported, as tuples, or Fail."""
     if not isinstance(value, list) or not all(isinstance(shape, (list, tuple)) for shape in value):
@@ -150,67 +97,44 @@ def as_shapes(value, what):
 
 def vocab(student, tokens, *min_count):
     """The student's (word_to_id, counts) from build_vocab."""
-    got = as_tuple(student.call("build_vocab", tokens, *min_count), 2, "build_vocab")
-    return as_word_ids(got[0], "word_to_id"), as_array(got[1], "counts")
+    got = as_tuple(student.build_vocab(tokens, *min_count), 2, "build_vocab")
+    return as_vocab(got[0], "word_to_id"), as_array(got[1], "counts")
 
 
 def loss_and_grads(student, function, args):
     """The student's (loss, grad_center_vec, grad_outside_vectors), checked for shape."""
-    got = as_tuple(student.call(function, *args), 3, function)
+    got = as_tuple(getattr(student, function)(*args), 3, function)
     return (as_float(got[0], f"the loss of {function}"), as_array(got[1], "grad_center_vec", args[0].shape),
             as_array(got[2], "grad_outside_vectors", args[2].shape))
 
 
 def expect_loss_and_grads(student, function, args):
     """Fail unless the student's loss and both gradients agree with the reference's."""
-    loss, grad_center, grad_outside = loss_and_grads(student, function, args)
-    loss_ref, grad_center_ref, grad_outside_ref = getattr(ref, function)(*args)
-    expect_close(loss, loss_ref, f"the loss of {function}")
-    expect_close(grad_center, grad_center_ref, f"grad_center_vec of {function}")
-    expect_close(grad_outside, grad_outside_ref, f"grad_outside_vectors of {function}")
-
-
-def student_losses(student, function, points):
-    """The student's loss at each argument tuple in `points`, in one probe, as floats."""
-    got = student.run(f"result = [{function}(*point)[0] for point in points]", points=points)
-    if not isinstance(got, list) or len(got) != len(points):
-        raise Fail(f"{function} did not return one loss per call")
-    return np.array([as_float(value, f"the loss of {function}") for value in got])
-
-
-def expect_gradient_of_own_loss(student, function, args, position, analytic, what):
-    """Centred differences of the student's own loss w.r.t. args[position], computed here from its values."""
-    x = args[position]
-    steps = H * np.eye(x.size).reshape((x.size, *x.shape))
-    points = [args[:position] + (x + sign * step,) + args[position + 1:] for sign in (1, -1) for step in steps]
-    losses = student_losses(student, function, points)
-    numeric = ((losses[:x.size] - losses[x.size:]) / (2 * H)).reshape(x.shape)
-    error = rel_error(analytic, numeric)
-    if not error < GRADIENT_TOL:
-        raise Fail(f"gradient check of {what}: relative error {error:.1e} against centred differences "
-                   f"of your own loss exceeds {GRADIENT_TOL:.0e}")
+    expect_named(loss_and_grads(student, function, args), getattr(ref, function)(*args),
+                 ("the loss", "grad_center_vec", "grad_outside_vectors"), function)
 
 
 def expect_passes_gradient_check(student, function, args):
     """Fail unless both gradients are those of the student's own loss (a wrong-sign loss passes this)."""
     _, grad_center, grad_outside = loss_and_grads(student, function, args)
-    expect_gradient_of_own_loss(student, function, args, 0, grad_center, "grad_center_vec")
-    expect_gradient_of_own_loss(student, function, args, 2, grad_outside, "grad_outside_vectors")
+    for position, grad, name in ((0, grad_center, "grad_center_vec"), (2, grad_outside, "grad_outside_vectors")):
+        def own_losses(points, position=position):
+            got = student.probe(OWN_LOSSES[function], points=[(*args[:position], point, *args[position + 1:])
+                                                              for point in points])
+            if not isinstance(got, list) or len(got) != len(points):
+                raise Fail(f"{function} did not return one loss per call")
+            return [as_float(value, f"the loss of {function}") for value in got]
+        expect_gradient(grad, own_losses, args[position], name, batched=True)
 
 
 def sampled(student, noise, exclude, rng):
     """Many draws of the student's sample_negatives from one generator seeded by the grader."""
-    got = student.run("import numpy as np\nrng = np.random.default_rng(seed)\n"
-                      "result = [sample_negatives(noise, k, exclude, rng) for _ in range(calls)]",
-                      noise=noise, k=SAMPLER_K, exclude=exclude, calls=SAMPLER_CALLS,
-                      seed=int(rng.integers(2**31)))
+    got = student.probe(probes.negatives_drawn, noise=noise, k=SAMPLER_K, exclude=exclude, calls=SAMPLER_CALLS,
+                        seed=draw_seed(rng))
     if not isinstance(got, list) or len(got) != SAMPLER_CALLS:
         raise Fail("sample_negatives did not return one array per call")
-    draws = np.concatenate([as_array(value, "sample_negatives(noise, k, exclude, rng)", (SAMPLER_K,))
-                            for value in got])
-    if not np.array_equal(draws, np.round(draws)) or draws.min() < 0 or draws.max() >= len(noise):
-        raise Fail("sample_negatives returned values that are not word ids 0..V-1")
-    return draws.astype(np.int64)
+    what = "sample_negatives(noise, k, exclude, rng)"
+    return np.concatenate([as_ids(as_array(value, what, (SAMPLER_K,)), what, len(noise)) for value in got])
 
 
 def model_inputs(rng):
@@ -226,8 +150,7 @@ def model_inputs(rng):
 @check("test_tokenize", points=4, functions=["tokenize"])
 def tokenize_matches_reference(student, rng):
     text = random_text(rng)
-    got = as_word_list(student.call("tokenize", text), "tokenize(text)")
-    expect_tokens(got, ref.tokenize(text), "tokenize(text)")
+    expect_tokens(student.tokenize(text), ref.tokenize(text), "tokenize(text)")
 
 
 @check("test_build_vocab", points=4, functions=["build_vocab"])
@@ -256,28 +179,28 @@ def build_vocab_drops_rare_words(student, rng):
 @check("test_noise_distribution", points=2, functions=["noise_distribution"])
 def noise_distribution_default_power(student, rng):
     counts = rng.integers(1, 1000, size=int(rng.integers(5, 20)))
-    expect_close(student.call("noise_distribution", counts), ref.noise_distribution(counts),
+    expect_close(student.noise_distribution(counts), ref.noise_distribution(counts),
                  "noise_distribution(counts) with the default power")
 
 
 @check("test_noise_distribution", points=2, functions=["noise_distribution"])
 def noise_distribution_given_power(student, rng):
     counts, power = rng.integers(1, 1000, size=int(rng.integers(5, 20))), float(rng.uniform(0.1, 1.5))
-    expect_close(student.call("noise_distribution", counts, power), ref.noise_distribution(counts, power),
+    expect_close(student.noise_distribution(counts, power), ref.noise_distribution(counts, power),
                  f"noise_distribution(counts, power={power:.3f})")
 
 
 @check("test_skipgram_pairs", points=4, functions=["skipgram_pairs"])
 def skipgram_pairs_match_reference(student, rng):
     ids, window = rng.integers(0, 12, size=int(rng.integers(8, 30))), int(rng.integers(1, 5))
-    expect_rows(student.call("skipgram_pairs", ids, window), ref.skipgram_pairs(ids, window),
+    expect_same_rows(student.skipgram_pairs(ids, window), ref.skipgram_pairs(ids, window),
                 f"skipgram_pairs(ids, {window})")
 
 
 @check("test_skipgram_pairs", points=2, functions=["skipgram_pairs"])
 def skipgram_pairs_window_wider_than_the_text(student, rng):
     ids = rng.permutation(20)[:int(rng.integers(2, 5))]
-    expect_rows(student.call("skipgram_pairs", ids, 6), ref.skipgram_pairs(ids, 6),
+    expect_same_rows(student.skipgram_pairs(ids, 6), ref.skipgram_pairs(ids, 6),
                 f"skipgram_pairs of {len(ids)} ids with window 6")
 
 
@@ -285,11 +208,11 @@ def skipgram_pairs_window_wider_than_the_text(student, rng):
 def cbow_examples_match_reference(student, rng):
     window = int(rng.integers(1, 4))
     ids = rng.integers(0, 15, size=int(rng.integers(2 * window + 2, 30)))
-    contexts, targets = as_tuple(student.call("cbow_examples", ids, window), 2, "cbow_examples")
+    contexts, targets = as_tuple(student.cbow_examples(ids, window), 2, "cbow_examples")
     expected_contexts, expected_targets = ref.cbow_examples(ids, window)
     contexts = as_array(contexts, f"the contexts of cbow_examples(ids, {window})", expected_contexts.shape)
     targets = as_array(targets, f"the targets of cbow_examples(ids, {window})", expected_targets.shape)
-    expect_rows(np.column_stack([contexts, targets]), np.column_stack([expected_contexts, expected_targets]),
+    expect_same_rows(np.column_stack([contexts, targets]), np.column_stack([expected_contexts, expected_targets]),
                 f"the (contexts, target) rows of cbow_examples(ids, {window})")
 
 
@@ -338,25 +261,18 @@ def sample_negatives_never_returns_exclude(student, rng):
 def sample_negatives_follow_the_noise(student, rng):
     noise = noise_with_a_heavy_word(rng, int(rng.integers(8, 15)))
     exclude = int(np.argmax(noise))
-    draws = sampled(student, noise, exclude, rng)
     expected = noise.copy()
     expected[exclude] = 0.0
-    expected /= expected.sum()
-    distance = 0.5 * np.abs(np.bincount(draws, minlength=len(noise)) / len(draws) - expected).sum()
-    if not distance < MAX_TOTAL_VARIATION:
-        raise Fail(f"over {len(draws)} draws the frequencies of sample_negatives are {distance:.3f} away "
-                   f"(total variation) from `noise` without `exclude`; independent draws stay below "
-                   f"{MAX_TOTAL_VARIATION}")
+    expect_distribution(sampled(student, noise, exclude, rng), expected / expected.sum(),
+                        "sample_negatives (independent draws from `noise` without `exclude`)")
 
 
 @check("test_build_skipgram_model", points=4, functions=["build_skipgram_model"])
 def skipgram_model_has_two_embedding_tables(student, rng):
     inputs = model_inputs(rng)
     shape = (inputs["vocab_size"], inputs["embed_dim"])
-    found = student.run(EMBEDDING_LAYERS_PROBE, **{k: inputs[k] for k in ("vocab_size", "embed_dim", "num_ns")})
-    if as_shapes(found, "the Embedding layers of the model") != [shape] * 2:
-        raise Fail(f"build_skipgram_model should have exactly two Embedding layers of shape {shape}, "
-                   f"found {len(found)}")
+    got = student.probe(probes.skipgram_model, **{k: inputs[k] for k in ("vocab_size", "embed_dim", "num_ns")})
+    expect_layers(expect_model(got, "build_skipgram_model"), {"Embedding": [shape] * 2}, "build_skipgram_model")
 
 
 @check("test_build_skipgram_model", points=8, functions=["build_skipgram_model"])
@@ -364,7 +280,7 @@ def skipgram_model_logits_are_dot_products(student, rng):
     inputs = model_inputs(rng)
     shape = (inputs["vocab_size"], inputs["embed_dim"])
     tables = [rng.normal(0, 0.5, size=shape).astype(np.float32) for _ in range(2)]
-    shapes, logits = as_tuple(student.run(SKIPGRAM_PROBE, tables=tables, **inputs), 2, "the model probe")
+    shapes, logits = as_tuple(student.probe(probes.skipgram_logits, tables=tables, **inputs), 2, "the model probe")
     if as_shapes(shapes, "the trainable weights of the model") != [shape] * 2:
         raise Fail(f"the model's trainable weights should be exactly two {shape} tables, found {len(shapes)} "
                    "weights")
@@ -378,10 +294,8 @@ def skipgram_model_logits_are_dot_products(student, rng):
 @check("test_train_word2vec", points=18, functions=TRAIN_USES)
 def train_word2vec_recovers_planted_groups(student, rng):
     tokens, member_words = planted_corpus(rng)
-    seed = int(rng.integers(2**31))
-    got = as_tuple(student.run("result = train_word2vec(tokens, embed_dim, window, num_ns, epochs, seed)",
-                               tokens=tokens, seed=seed, **TRAIN_SETTINGS), 2, "train_word2vec")
-    word_to_id = as_word_ids(got[1], "the word_to_id returned by train_word2vec")
+    got = as_tuple(student.train_word2vec(tokens, *TRAIN_SETTINGS.values(), draw_seed(rng)), 2, "train_word2vec")
+    word_to_id = as_vocab(got[1], "the word_to_id returned by train_word2vec")
     if set(word_to_id) != set(tokens) or sorted(word_to_id.values()) != list(range(len(word_to_id))):
         raise Fail("the word_to_id of train_word2vec should number every distinct token 0..V-1")
     embeddings = as_array(got[0], "the embeddings of train_word2vec", (len(word_to_id), TRAIN_SETTINGS["embed_dim"]))
@@ -410,7 +324,7 @@ def expect_neighbours(student, rng, *topn):
     word_to_id = {w: int(i) for i, w in enumerate(rng.permutation(words))}
     embeddings = rng.normal(size=(vocab_size, 6)) * np.exp(rng.uniform(-2, 2, size=(vocab_size, 1)))
     word = str(rng.choice(words))
-    got = student.call("most_similar", embeddings, word_to_id, word, *topn)
+    got = student.most_similar(embeddings, word_to_id, word, *topn)
     expected = ref.most_similar(embeddings, word_to_id, word, *topn)
     if not isinstance(got, list) or not all(isinstance(item, tuple) and len(item) == 2 for item in got):
         raise Fail("most_similar should return a list of (word, cosine) tuples")
@@ -421,3 +335,13 @@ def expect_neighbours(student, rng, *topn):
                    "by cosine, without the word itself)")
     expect_close([as_float(c, "a cosine of most_similar") for _, c in got], [c for _, c in expected],
                  "the cosines of most_similar")
+
+
+CHECKS = (tokenize_matches_reference, build_vocab_matches_reference, build_vocab_drops_rare_words,
+          noise_distribution_default_power, noise_distribution_given_power, skipgram_pairs_match_reference,
+          skipgram_pairs_window_wider_than_the_text, cbow_examples_match_reference, naive_softmax_matches_reference,
+          naive_softmax_passes_gradient_check, neg_sampling_matches_reference, neg_sampling_counts_repeated_negatives,
+          neg_sampling_passes_gradient_check, sample_negatives_never_returns_exclude,
+          sample_negatives_follow_the_noise, most_similar_matches_reference, most_similar_default_topn,
+          skipgram_model_has_two_embedding_tables, skipgram_model_logits_are_dot_products,
+          train_word2vec_recovers_planted_groups)

@@ -193,9 +193,3 @@ def test_a_variable_elsewhere_does_not_taint_an_argument_of_the_same_name():
     keras = policy.Rule(frozenset({"keras"}))
     assert list(policy.scan(nb, {"f": keras, "g": keras})) == ["g"]
 
-
-def test_contract_calls_names_the_functions_a_probe_uses():
-    source = "model = build_textcnn(v, 5)\nresult = train_textcnn(model, X)"
-    assert policy.contract_calls(source, ["build_textcnn", "train_textcnn", "predict"]) == {
-        "build_textcnn", "train_textcnn"}
-    assert policy.contract_calls("build_textcnn(", ["build_textcnn"]) == set()

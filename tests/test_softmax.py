@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from autograder import judge
+from autograder import checks
 from conftest import grade_samples, lost
 from sample_contract import SampleContract
 from reference import softmax as ref
@@ -38,8 +38,8 @@ def test_reference_loss_agrees_with_keras_and_its_gradient_with_centred_differen
     logits, labels = rng.normal(size=(6, 4)), rng.integers(0, 4, size=6)
     keras_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits.astype("float32"))
     assert ref.cross_entropy(logits, labels) == pytest.approx(float(keras_loss), rel=1e-5)
-    numeric = judge.numerical_gradient(lambda value: ref.cross_entropy(value, labels), logits)
-    assert judge.rel_error(ref.cross_entropy_grad(logits, labels), numeric) < 1e-8
+    numeric = checks.numerical_gradient(lambda value: ref.cross_entropy(value, labels), logits)
+    assert checks.rel_error(ref.cross_entropy_grad(logits, labels), numeric) < 1e-8
 
 
 def test_reference_accuracy_on_held_out_digits_is_what_the_threshold_comes_from():

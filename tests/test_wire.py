@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from autograder import judge, wire
+from autograder import checks, wire
 from conftest import ROOT
 
 
@@ -114,5 +114,5 @@ def test_an_int_past_float64_arrives_opaque_and_fails_as_the_students_value():
     value = wire.decode(json.dumps({"__tuple__": [10**400, -(10**400), 2**1023]}))
     assert [getattr(item, "type_name", item) for item in value] == [
         "int too large for a float", "int too large for a float", 2**1023]
-    with pytest.raises(judge.Fail, match="not an array of numbers"):
-        judge.as_float(value[0], "the loss")
+    with pytest.raises(checks.Fail, match="not an array of numbers"):
+        checks.as_float(value[0], "the loss")

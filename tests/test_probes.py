@@ -1,0 +1,65 @@
+"""Probes and checks files, unit-tested in this process: the reference passes every check, and each
+probe is sent as a self-contained function that reads only the contract functions it names."""
+import importlib.util
+import sys
+
+import pytest
+
+from autograder import course, judge, probes
+from conftest import ROOT
+from reference_student import ReferenceStudent
+
+
+KERAS_TRAININGS = {"train_word2vec", "train_char_model", "train_textcnn"}  # graded end to end by the sample tests
+
+
+@pytest.mark.parametrize("assignment_id", course.assignment_ids(ROOT))
+def test_the_reference_passes_every_check_without_a_kernel(assignment_id):
+    assignment = course.load(ROOT, assignment_id)
+    untrained = [item for item in assignment.checks if not KERAS_TRAININGS & set(item.functions)]
+    results, trips = judge.run_checks(untrained, ReferenceStudent(assignment.reference), seed=20261130)
+    assert [(r.name, r.message) for r in results if r.points != r.max_points] == []
+    assert trips == []
+
+
+def load_probes(tmp_path, source, name="course_probes"):
+    (tmp_path / f"{name}.py").write_text(source)
+    spec = importlib.util.spec_from_file_location(name, tmp_path / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_probe_is_sent_with_its_helpers_and_reads_only_what_it_names(tmp_path):
+    module = load_probes(tmp_path, '''
+def scaled(value):
+    return 2 * value
+
+
+def doubled_softmax(student, z):
+    return scaled(student.softmax(z)), student.log_softmax
+''')
+    found = probes.probe(module.doubled_softmax)
+    assert found.reads == {"softmax", "log_softmax"}
+    namespace = {"softmax": lambda z: z + 1, "log_softmax": None, "z": 3}  # what a kernel holds, and nothing else
+    exec(found.code(["z"]), namespace)
+    assert namespace["result"] == (8, None)
+
+
+def test_a_probes_file_that_would_not_reach_the_kernel_whole_is_refused_by_file_and_line(tmp_path):
+    module = load_probes(tmp_path, 'import numpy as np\n\n\ndef zeros(student, n):\n    return np.zeros(n)\n',
+                         name="imports_probes")
+    with pytest.raises(probes.ProbeError, match=r"imports_probes.py, line 1: a probes file holds only functions"):
+        probes.validate(module)
+
+
+def test_a_probe_that_reads_a_name_the_kernel_lacks_is_refused(tmp_path):
+    module = load_probes(tmp_path, 'def sized(student, n):\n    return student.zeros(n * SIZE)\n\n\nSIZE = 3\n',
+                         name="constant_probes")
+    with pytest.raises(probes.ProbeError):  # the module-level constant is refused first, by line
+        probes.validate(module)
+    module = load_probes(tmp_path, 'def sized(student, n):\n    return student.zeros(n * SIZE)\n',
+                         name="global_probes")
+    with pytest.raises(probes.ProbeError, match="uses SIZE, which would not reach the kernel"):
+        probes.probe(module.sized)
