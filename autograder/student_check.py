@@ -15,7 +15,7 @@ BRIEF = 150  # characters of a message: at most a few lines of the table at 80 c
 
 
 @dataclass(frozen=True)
-class Check:
+class VisibleCheck:
     """One visible test cell in this run; `reason` says why it failed or did not run, when known."""
 
     grade_id: str
@@ -39,18 +39,19 @@ def _forget_counts(nb):
 
 
 def _checks(nb, trips, stopped):
-    """The Check of each visible test cell of `nb` after its run. A cell the kernel never executed has not
+    """The VisibleCheck of each visible test cell of `nb` after its run. A cell the kernel never executed has not
     run (`stopped`: why the run ended early, or None), whatever a trip says of it."""
     executed = {cell.metadata.nbgrader["grade_id"] for cell in nb.cells
                 if notebook.is_test_cell(cell) and cell.get("execution_count") is not None}
     notes = {trip.source: trip.note for trip in trips}
     for grade_id, points in notebook.grade_cell_points(nb).items():
         if grade_id not in executed:
-            yield Check(grade_id, points, NOT_RUN, stopped)
+            yield VisibleCheck(grade_id, points, NOT_RUN, stopped)
         elif grade_id in notes:  # the table names the cell already: the note's own "cell '...'" goes
-            yield Check(grade_id, points, FAILED, notes[grade_id].removeprefix(f"cell '{grade_id}'").lstrip(": "))
+            reason = notes[grade_id].removeprefix(f"cell '{grade_id}'").lstrip(": ")
+            yield VisibleCheck(grade_id, points, FAILED, reason)
         else:
-            yield Check(grade_id, points, PASSED)
+            yield VisibleCheck(grade_id, points, PASSED)
 
 
 def _table(title, results):

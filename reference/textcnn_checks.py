@@ -10,8 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.judge import Fail, as_array, check, expect_outputs, expect_tokens
+from autograder.checks import (Fail, as_array, as_int_array, as_vocab, check, draw_seed, expect_layers, expect_model,
+                               expect_near_reference, expect_outputs, expect_tokens)
 from reference import textcnn as ref
+from reference import textcnn_probes as probes
 
 TEXT_PIECES = ["The", "movie's", "DON'T", "9/10", "rock'n'roll", "e-mail", "U.S.A.", "...", "naïve", "café",
                "tab\there", "new\nline", "--", ":-)", "$5", "it's", "3.14", "(great)", '"quoted"', "Wow!!!",
@@ -31,84 +33,6 @@ EPOCHS, BATCH_SIZE = 5, 32
 REFERENCE_ACCURACY = 1.0  # the reference's test accuracy on each of 20 sets drawn this way (its lowest)
 ACCURACY_MARGIN = 0.05
 SEEDED_TOL = 1e-4  # same seed: the same outputs up to float noise; another seed moves them by about 6e-3
-
-# A model of the grader's own (not the reference's) for checking predict_sentiment and train_textcnn
-# apart from build_textcnn. Flatten makes its output depend on where each token sits.
-GRADER_MODEL = """\
-import keras
-keras.utils.set_random_seed(0)
-inputs = keras.Input(shape=(max_len,), dtype="int32")
-hidden = keras.layers.Flatten()(keras.layers.Embedding(vocab_size, embed_dim)(inputs))
-model = keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(keras.layers.Dropout(0.3)(hidden)))
-"""
-LAYERS = """\
-import keras
-import numpy as np
-model = build_textcnn(vocab_size, max_len, embed_dim, filter_sizes, num_filters, dropout, num_classes)
-def inner(layer):
-    for child in getattr(layer, "layers", []):
-        yield child
-        yield from inner(child)
-layers = list(inner(model))
-embeddings = [layer for layer in layers if isinstance(layer, keras.layers.Embedding)]
-convs = [layer for layer in layers if isinstance(layer, keras.layers.Conv1D)]
-denses = [layer for layer in layers if isinstance(layer, keras.layers.Dense)]
-def width(layer):
-    try:
-        return int(layer.input.shape[-1])
-    except Exception:
-        return None
-"""
-STRUCTURE_PROBE = LAYERS + """\
-result = {"model": isinstance(model, keras.Model), "compiled": bool(getattr(model, "compiled", False)),
-          "embeddings": [(int(layer.input_dim), int(layer.output_dim)) for layer in embeddings],
-          "convs": sorted((int(layer.kernel_size[0]), int(layer.filters)) for layer in convs),
-          "dropouts": [(float(layer.rate), width(layer)) for layer in layers
-                       if isinstance(layer, keras.layers.Dropout)],
-          "denses": [(int(layer.units), width(layer)) for layer in denses],
-          "params": int(model.count_params()),
-          "shape": tuple(int(n) for n in model(np.zeros((3, max_len), "int32")).shape)}
-"""
-FORWARD_PROBE = LAYERS + """\
-if len(embeddings) == 1 and len(denses) == 1 and sorted(int(c.kernel_size[0]) for c in convs) == sorted(filter_sizes):
-    embeddings[0].set_weights([table])
-    for conv in convs:
-        position = filter_sizes.index(int(conv.kernel_size[0]))
-        conv.set_weights([kernels[position], biases[position]])
-    denses[0].set_weights([W, b])
-    result = keras.ops.convert_to_numpy(model(ids, training=False))
-"""
-DROPOUT_PROBE = LAYERS + """\
-result = [keras.ops.convert_to_numpy(model(ids, training=training)) for training in (False, False, True, True)]
-"""
-PREDICT_PROBE = GRADER_MODEL + """\
-model.set_weights([table, W, b])
-result = predict_sentiment(model, texts, vocab, max_len)
-"""
-FIT_PROBE = GRADER_MODEL + """\
-history = train_textcnn(model, X, y, X_val, y_val, epochs, batch_size, seed)
-logs = getattr(history, "history", None)
-result = {"type": type(history).__name__, "params": dict(getattr(history, "params", None) or {}),
-          "lengths": {str(k): len(v) for k, v in logs.items()} if isinstance(logs, dict) else None,
-          "loss": float(keras.ops.convert_to_numpy(model.compute_loss(x=X[:8], y=y[:8], y_pred=probabilities)))}
-"""
-SEEDED_PROBE = """\
-result = []
-for train_seed, other in runs:
-""" + "".join("    " + line + "\n" for line in GRADER_MODEL.splitlines()) + """\
-    keras.utils.set_random_seed(other)  # global state that train_textcnn's own seed must override
-    train_textcnn(model, X, y, X_val, y_val, 2, 16, train_seed)
-    result.append(keras.ops.convert_to_numpy(model(X_val, training=False)))
-"""
-ACCURACY_PROBE = """\
-import keras
-X, y, X_val, y_val, X_test = (a.astype("int32") for a in (X, y, X_val, y_val, X_test))
-keras.utils.set_random_seed(seed)
-model = build_textcnn(vocab_size, max_len, **settings)
-train_textcnn(model, X, y, X_val, y_val, epochs, batch_size, seed)
-result = keras.ops.convert_to_numpy(model.predict(X_test, verbose=0))
-"""
-
 
 def load_data_module():
     """The course's own textcnn_data.py (the copy next to the source notebook, never a student's)."""
@@ -175,20 +99,9 @@ def textcnn_forward(ids, w, order):
     return softmax(np.concatenate(pooled, axis=1) @ w["W"].astype(np.float64) + w["b"])
 
 
-def textcnn_probe(student, rng, code, **inputs):
-    """Run a probe on a model of random sizes and a batch of 6 random id sequences; return (sizes, result)."""
-    sizes = model_sizes(rng)
-    ids = rng.integers(0, sizes["vocab_size"], size=(6, sizes["max_len"]))
-    return sizes, student.run(code, ids=ids, **sizes, **inputs)
-
-
-def class_labels(got, n, what):
-    """The student's predicted classes as an integer array of shape (n,), or Fail."""
-    if not isinstance(got, np.ndarray) or got.dtype.kind not in "iu":
-        raise Fail(f"{what} should return an integer array")
-    if got.shape != (n,):
-        raise Fail(f"{what} returned shape {got.shape} for {n} texts, expected ({n},)")
-    return got
+def random_ids(rng, sizes):
+    """A batch of 6 random id sequences for a model of `sizes`."""
+    return rng.integers(0, sizes["vocab_size"], size=(6, sizes["max_len"]))
 
 
 def hidden_reviews(rng):
@@ -197,7 +110,7 @@ def hidden_reviews(rng):
     Ids and labels come in the smallest integer type that holds them (uint8): the probe's inputs
     count towards the kernel's output limit, once as code and again in the traceback of a timeout.
     """
-    texts, labels = data.make_reviews(sum(SPLITS), int(rng.integers(2**31)))
+    texts, labels = data.make_reviews(sum(SPLITS), draw_seed(rng))
     vocab = ref.build_vocab(texts[:SPLITS[0]])
     ids = ref.encode(texts, vocab, MAX_LEN).astype(np.min_scalar_type(len(vocab) - 1))
     cuts = np.cumsum(SPLITS)[:-1]
@@ -207,10 +120,7 @@ def hidden_reviews(rng):
 # ---------------------------------------------------------------- tokenize, build_vocab, encode
 
 def expect_tokenized(student, text):
-    got = student.call("tokenize", text)
-    if not isinstance(got, list) or not all(isinstance(token, str) for token in got):
-        raise Fail("tokenize should return a list of strings")
-    expect_tokens(got, ref.tokenize(text), "tokenize(text)")
+    expect_tokens(student.tokenize(text), ref.tokenize(text), "tokenize(text)")
 
 
 @check("test_tokenize", points=6, functions=["tokenize"])
@@ -227,9 +137,7 @@ def tokenize_keeps_each_symbol(student, rng):
 
 
 def expect_vocab(student, texts, *args):
-    got = student.call("build_vocab", texts, *args)
-    if not isinstance(got, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in got.values()):
-        raise Fail("build_vocab should return a dict from tokens to integer ids")
+    got = as_vocab(student.build_vocab(texts, *args), "build_vocab(texts, ...)")
     expected = ref.build_vocab(texts, *args)
     if got.get("<pad>") != 0 or got.get("<unk>") != 1:
         raise Fail('build_vocab should give "<pad>" id 0 and "<unk>" id 1')
@@ -252,11 +160,8 @@ def build_vocab_respects_max_size_and_min_count(student, rng):
 
 
 def expect_encoding(student, texts, vocab, max_len):
-    got = student.call("encode", texts, vocab, max_len)
-    if not isinstance(got, np.ndarray) or got.dtype.kind not in "iu":
-        raise Fail("encode should return an integer array")
-    if got.shape != (len(texts), max_len):
-        raise Fail(f"encode returned shape {got.shape} for {len(texts)} texts and max_len={max_len}")
+    got = as_int_array(student.encode(texts, vocab, max_len), f"encode of {len(texts)} texts with max_len={max_len}",
+                       (len(texts), max_len))
     if not np.array_equal(got, ref.encode(texts, vocab, max_len)):
         raise Fail("encode gives wrong ids (unknown tokens are 1, padding is 0 on the right, the first max_len "
                    "tokens are kept)")
@@ -281,43 +186,31 @@ def encode_pads_and_truncates(student, rng):
 
 @check("test_build_textcnn", points=8, functions=["build_textcnn"])
 def textcnn_structure(student, rng):
-    s, got = textcnn_probe(student, rng, STRUCTURE_PROBE)
-    if not isinstance(got, dict) or got.get("model") is not True:
-        raise Fail("build_textcnn should return a keras.Model")
-    if got["compiled"] is not False:
-        raise Fail("build_textcnn should return the model uncompiled")
-    if got["embeddings"] != [(s["vocab_size"], s["embed_dim"])]:
-        raise Fail(f"expected one Embedding(vocab_size, embed_dim), found {got['embeddings']}")
-    if got["convs"] != [(size, s["num_filters"]) for size in s["filter_sizes"]]:
-        raise Fail(f"with filter_sizes={s['filter_sizes']} and num_filters={s['num_filters']}, expected one Conv1D "
-                   f"per size; found (kernel size, filters) {got['convs']}")
+    s = model_sizes(rng)
+    layers = expect_model(student.probe(probes.textcnn, sizes=s), "build_textcnn", shapes=[(3, s["num_classes"])])
     features = s["num_filters"] * len(s["filter_sizes"])
-    if got["dropouts"] != [(s["dropout"], features)]:
-        raise Fail(f"expected one Dropout({s['dropout']}) on the {features} pooled features, found (rate, input "
-                   f"width) {got['dropouts']}")
-    if got["denses"] != [(s["num_classes"], features)]:
-        raise Fail(f"expected one Dense(num_classes) on the {features} pooled features, found (units, input width) "
-                   f"{got['denses']}")
-    if got["shape"] != (3, s["num_classes"]):
-        raise Fail(f"on a batch (3, max_len) the model outputs shape {got['shape']}, expected (3, num_classes)")
+    expect_layers(layers, {"Embedding": [(s["vocab_size"], s["embed_dim"])],
+                           "Conv1D": [(size, s["num_filters"]) for size in s["filter_sizes"]],
+                           "Dropout": [(s["dropout"], features)], "Dense": [(s["num_classes"], features)]},
+                  f"build_textcnn (details: (input_dim, output_dim), (kernel size, filters), (rate, input width), "
+                  f"(units, input width)) with filter_sizes={s['filter_sizes']}")
 
 
 @check("test_build_textcnn", points=4, functions=["build_textcnn"])
 def textcnn_parameter_count(student, rng):
-    s, got = textcnn_probe(student, rng, STRUCTURE_PROBE)
+    s = model_sizes(rng)
     d, f, sizes = s["embed_dim"], s["num_filters"], s["filter_sizes"]
     expected = s["vocab_size"] * d + sum(k * d * f + f for k in sizes) + (f * len(sizes) + 1) * s["num_classes"]
-    params = got.get("params") if isinstance(got, dict) else None
-    if params != expected:
-        raise Fail(f"the model has {params} parameters; Embedding + Conv1Ds + Dense of these sizes have {expected}")
+    expect_model(student.probe(probes.textcnn, sizes=s), "build_textcnn (Embedding + Conv1Ds + Dense)",
+                 params=expected)
 
 
 @check("test_build_textcnn", points=8, functions=["build_textcnn"])
 def textcnn_max_over_time_forward_pass(student, rng):
     s = model_sizes(rng)
     w = textcnn_weights(rng, s)
-    ids = rng.integers(0, s["vocab_size"], size=(6, s["max_len"]))
-    got = student.run(FORWARD_PROBE, ids=ids, **s, **w)
+    ids = random_ids(rng, s)
+    got = student.probe(probes.outputs_with_weights, sizes=s, ids=ids, **w)
     if got is None:
         raise Fail("the model should have one Embedding, one Conv1D per filter size and one Dense layer, so that "
                    "the grader can set their weights")
@@ -331,7 +224,8 @@ def textcnn_max_over_time_forward_pass(student, rng):
 
 @check("test_build_textcnn", points=4, functions=["build_textcnn"])
 def textcnn_probabilities_and_dropout(student, rng):
-    s, got = textcnn_probe(student, rng, DROPOUT_PROBE)
+    s = model_sizes(rng)
+    got = student.probe(probes.outputs_twice_each_mode, sizes=s, ids=random_ids(rng, s))
     if not isinstance(got, list) or len(got) != 4:
         raise Fail("the model's outputs could not be read")
     first, again, train_a, train_b = (as_array(p, "the model's output", (6, s["num_classes"])) for p in got)
@@ -350,8 +244,8 @@ def expect_predictions(student, rng, texts, vocab, max_len, num_classes):
     sizes = {"vocab_size": len(vocab), "max_len": max_len, "embed_dim": 4, "num_classes": num_classes}
     table, W, b = (rng.normal(size=shape).astype(np.float32) for shape in
                    ((len(vocab), 4), (4 * max_len, num_classes), (num_classes,)))
-    got = class_labels(student.run(PREDICT_PROBE, texts=texts, vocab=vocab, table=table, W=W, b=b, **sizes),
-                       len(texts), "predict_sentiment")
+    got = as_int_array(student.probe(probes.predictions_of_grader_model, sizes=sizes, weights=[table, W, b],
+                                     texts=texts, vocab=vocab), f"predict_sentiment of {len(texts)} texts", (len(texts),))
     scores = table.astype(np.float64)[ref.encode(texts, vocab, max_len)].reshape(len(texts), -1) @ W + b
     clear = np.sort(scores, axis=1)[:, -1] - np.sort(scores, axis=1)[:, -2] > 1e-3  # no near-ties
     if not np.array_equal(got[clear], np.argmax(scores, axis=1)[clear]):
@@ -388,8 +282,8 @@ def train_textcnn_compiles_and_fits(student, rng):
     sizes, X, y, X_val, y_val = small_problem(rng)
     epochs, batch_size = int(rng.integers(2, 4)), int(rng.choice([16, 32]))
     probabilities = softmax(rng.normal(size=(8, 2))).astype(np.float32)
-    got = student.run(FIT_PROBE, X=X, y=y, X_val=X_val, y_val=y_val, epochs=epochs, batch_size=batch_size,
-                      seed=int(rng.integers(2**31)), probabilities=probabilities, **sizes)
+    got = student.probe(probes.fit_of_grader_model, sizes=sizes, X=X, y=y, X_val=X_val, y_val=y_val, epochs=epochs,
+                        batch_size=batch_size, seed=draw_seed(rng), probabilities=probabilities)
     if not isinstance(got, dict) or got.get("type") != "History":
         raise Fail("train_textcnn should return the History that model.fit returns")
     lengths = got["lengths"] or {}
@@ -407,9 +301,9 @@ def train_textcnn_compiles_and_fits(student, rng):
 @check("test_train_textcnn", points=6, functions=["train_textcnn"])
 def train_textcnn_is_seeded(student, rng):
     sizes, X, y, X_val, y_val = small_problem(rng)
-    seed = int(rng.integers(2**31))
-    got = student.run(SEEDED_PROBE, X=X, y=y, X_val=X_val, y_val=y_val,
-                      runs=[(seed, 1), (seed, 2), (seed + 1, 1)], **sizes)
+    seed = draw_seed(rng)
+    got = student.probe(probes.seeded_trainings, sizes=sizes, X=X, y=y, X_val=X_val, y_val=y_val,
+                        runs=[(seed, 1), (seed, 2), (seed + 1, 1)])
     if not isinstance(got, list) or len(got) != 3:
         raise Fail("the trained models' outputs could not be read")
     first, same, other = (as_array(p, "the trained model's output", (len(X_val), 2)) for p in got)
@@ -422,13 +316,18 @@ def train_textcnn_is_seeded(student, rng):
 @check("test_train_textcnn", points=18, functions=ACCURACY_USES)
 def trained_textcnn_reaches_reference_accuracy(student, rng):
     vocab, (X, X_val, X_test), (y, y_val, y_test) = hidden_reviews(rng)
-    got = student.run(ACCURACY_PROBE, X=X, y=y, X_val=X_val, y_val=y_val, X_test=X_test, vocab_size=len(vocab),
-                      max_len=MAX_LEN, settings=MODEL_SETTINGS, epochs=EPOCHS, batch_size=BATCH_SIZE,
-                      seed=int(rng.integers(2**31)))
+    got = student.probe(probes.trained_predictions, X=X, y=y, X_val=X_val, y_val=y_val, X_test=X_test,
+                        vocab_size=len(vocab), max_len=MAX_LEN, settings=MODEL_SETTINGS, epochs=EPOCHS,
+                        batch_size=BATCH_SIZE, seed=draw_seed(rng))
     probabilities = as_array(got, "the trained model's predictions on the test reviews", (len(X_test), 2))
-    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y_test))
-    threshold = REFERENCE_ACCURACY - ACCURACY_MARGIN
-    if not accuracy >= threshold:
-        raise Fail(f"trained on {len(X)} generated reviews ({MODEL_SETTINGS}, {EPOCHS} epochs, batch size "
-                   f"{BATCH_SIZE}), the model classifies {accuracy:.1%} of {len(X_test)} held-out reviews correctly; "
-                   f"it needs {threshold:.0%} (the reference reaches {REFERENCE_ACCURACY:.0%})")
+    expect_near_reference(float(np.mean(np.argmax(probabilities, axis=1) == y_test)), REFERENCE_ACCURACY,
+                          ACCURACY_MARGIN, f"the accuracy on {len(X_test)} held-out reviews after training on "
+                          f"{len(X)} ({MODEL_SETTINGS}, {EPOCHS} epochs, batch size {BATCH_SIZE})")
+
+
+CHECKS = (tokenize_matches_reference, tokenize_keeps_each_symbol, build_vocab_matches_reference,
+          build_vocab_respects_max_size_and_min_count, encode_matches_reference, encode_pads_and_truncates,
+          textcnn_structure, textcnn_parameter_count, textcnn_max_over_time_forward_pass,
+          textcnn_probabilities_and_dropout, predict_sentiment_matches_model,
+          predict_sentiment_handles_unknown_and_long_texts, train_textcnn_compiles_and_fits, train_textcnn_is_seeded,
+          trained_textcnn_reaches_reference_accuracy)
