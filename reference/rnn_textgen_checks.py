@@ -26,7 +26,11 @@ OBJECTS = ["the ball", "a red box", "some bread", "the green door", "a long lett
 ENDINGS = [".", " today.", " again.", " at night.", " in the garden."]
 TRAINING = {"seq_len": 50, "embed_dim": 16, "units": 64, "epochs": 8, "seed": 1234}  # the budget
 MARGIN_OVER_UNIGRAM = 1.0  # bits per character the trained model must gain over the unigram model
-MARGIN_OVER_REFERENCE = 0.5  # bits per character it may lose against the reference's run with the same budget
+# Bits per character it may lose against the reference's run with the same budget. Implementations that follow
+# the recipe but draw their randomness in another order land anywhere the reference does over training seeds:
+# measured 0.47-0.72 (GRU), 0.63-0.99 with 10% held out for validation, 0.80-1.04 with an LSTM, against the
+# reference's 0.53; Keras's default Adam() (learning rate 1e-3, not the recipe's) stays at 3.5.
+MARGIN_OVER_REFERENCE = 1.0
 
 def grammar_text(rng, length):
     sentences, size = [], 0

@@ -6,7 +6,8 @@ sample with one realistic bug to the function it is in.
 """
 from autograder.samples import with_bugs
 
-# A correct solution written another way: dict caches, a vectorised clip, Gumbel-max sampling, Sequential.
+# A correct solution written another way: dict caches, a vectorised clip, Gumbel-max sampling, Sequential, and
+# the recipe's training with the last 10% of the windows held out for validation.
 OTHER_STYLE = {
     "rnn_forward": '''def rnn_forward(x, h0, Wx, Wh, b):
     states, caches = [h0], {}
@@ -56,6 +57,18 @@ OTHER_STYLE = {
         text += id_to_char[sample_with_temperature(logits, temperature, rng)]
     return text
 ''',
+    "train_char_model": '''def train_char_model(text, seq_len, embed_dim, units, epochs, seed):
+    keras.utils.set_random_seed(seed)
+    char_to_id, id_to_char = build_char_vocab(text)
+    X, Y = make_sequences(np.array([char_to_id[c] for c in text]), seq_len)
+    cut = int(0.9 * len(X))
+    model = build_char_model(len(char_to_id), embed_dim, units, cell="gru")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(X[:cut], Y[:cut], validation_data=(X[cut:], Y[cut:]), batch_size=32, epochs=epochs,
+                        shuffle=True, verbose=0)
+    return model, char_to_id, id_to_char, history
+''',
 }
 
 # One realistic bug per sample: {student: (function, old, new)}.
@@ -75,6 +88,8 @@ BUGS = {
     "model_last_step_only": ("build_char_model", "recurrent(units, return_sequences=True)", "recurrent(units)"),
     "temperature_multiplies": ("sample_with_temperature", "z = logits / temperature", "z = logits * temperature"),
     "generate_first_position": ("generate_text", "model(np.array([ids])))[0, -1]", "model(np.array([ids])))[0, 0]"),
+    "generate_from_last_character": ("generate_text", "model(np.array([ids])))[0, -1]",
+                                     "model(np.array([ids[-1:]])))[0, -1]"),
     "train_loss_on_probabilities": ("train_char_model", "SparseCategoricalCrossentropy(from_logits=True)",
                                     "SparseCategoricalCrossentropy()"),
 }

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from autograder import judge
+from autograder.checks import numerical_gradient, rel_error
 from conftest import grade_samples, lost
 from sample_contract import SampleContract
 from reference import rnn_textgen as ref
@@ -21,7 +21,7 @@ def test_reference_bptt_passes_a_gradient_check_through_every_step():
     dh[:, -1] = rng.normal(size=(2, 4))  # only the last step is read: every gradient comes back through time
     dx, dh0, dWx, dWh, db = ref.rnn_backward(dh, ref.rnn_forward(x, h0, Wx, Wh, b)[1])
     loss = lambda value: float(np.sum(ref.rnn_forward(x, value, Wx, Wh, b)[0] * dh))  # noqa: E731
-    assert judge.rel_error(dh0, judge.numerical_gradient(loss, h0)) < 1e-8
+    assert rel_error(dh0, numerical_gradient(loss, h0)) < 1e-8
     assert np.abs(dx[:, 0]).sum() > 0
 
 
@@ -52,6 +52,15 @@ class TestSamples(SampleContract):
     regraded = "slow"  # its training check stops on its time limit, the same on a busy machine as on an idle one
     extra = {"slow": SLOW_TRAINING}
     options = ("--cell-timeout", "30")  # still more than twice the reference training's 12.5 s of CPU
+
+
+def test_the_recipe_with_a_tenth_of_the_windows_held_out_for_validation_earns_the_training_checks(results):
+    assert "validation_data=" in rnn_textgen_samples.OTHER_STYLE["train_char_model"]
+    assert not [c for c in lost(results["other_style"]) if c["grade_id"] == "test_train_char_model"]
+
+
+def test_a_generator_that_feeds_only_the_last_character_loses_the_recurrent_greedy_check(results):
+    assert [c["name"] for c in lost(results["generate_from_last_character"])] == ["greedy_generation_follows_the_model"]
 
 
 def test_training_far_past_the_budget_times_out_and_keeps_earlier_points(results):
