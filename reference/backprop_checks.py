@@ -123,9 +123,13 @@ def backward_worked_example(student, rng):
 
 @check("test_numerical_gradient", points=8, functions=["numerical_gradient"])
 def numerical_gradient_is_centred(student, rng):
-    x, w = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
-    got = student.probe(probes.gradient_of_sin, x=x, w=w)
-    expect_close(got, np.cos(x) * w, "numerical_gradient of sum(sin(x) * w)", tol=1e-7)
+    """On a 3-d array with a large step: the centred difference of sum(x**3 * w) is exactly (3x^2 + eps^2) w, so
+    a one-sided difference, or a step other than `eps`, is off by far more than rounding."""
+    shape = tuple(int(n) for n in rng.integers(2, 5, size=3))
+    x, w, eps = rng.normal(size=shape), rng.normal(size=shape), float(rng.uniform(0.05, 0.2))
+    got = student.probe(probes.gradient_of_cubes, x=x, w=w, eps=eps)
+    expect_close(got, (3 * x**2 + eps**2) * w, f"numerical_gradient of sum(x**3 * w) on a 3-d x with eps={eps:.3f} "
+                 "(centred differences, with the eps it is given)", tol=1e-7)
 
 
 @check("test_numerical_gradient", points=4, functions=["numerical_gradient"])
