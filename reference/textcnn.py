@@ -50,13 +50,15 @@ def build_textcnn(vocab_size, max_len, embed_dim=128, filter_sizes=(3, 4, 5), nu
 
 
 def train_textcnn(model, X, y, X_val, y_val, epochs, batch_size, seed):
-    """Adam on the cross-entropy of integer labels; the seed fixes the shuffling of the batches."""
+    """Adam on the cross-entropy of integer labels; the seed fixes the shuffling of the batches.
+    `X_val` may be None: then there is no validation (Keras rejects validation_data=(None, None))."""
     import keras
 
     keras.utils.set_random_seed(seed)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    return model.fit(X, y, validation_data=(X_val, y_val), epochs=epochs, batch_size=batch_size, verbose=0)
+    validation = None if X_val is None else (X_val, y_val)
+    return model.fit(X, y, validation_data=validation, epochs=epochs, batch_size=batch_size, verbose=0)
 
 
 def predict_sentiment(model, texts, vocab, max_len):
