@@ -123,13 +123,13 @@ def expect_tokenized(student, text):
     expect_tokens(student.tokenize(text), ref.tokenize(text), "tokenize(text)")
 
 
-@check("test_tokenize", points=6, functions=["tokenize"])
+@check("test_tokenize", points=3, functions=["tokenize"])
 def tokenize_matches_reference(student, rng):
     for _ in range(3):
         expect_tokenized(student, messy_text(rng))
 
 
-@check("test_tokenize", points=4, functions=["tokenize"])
+@check("test_tokenize", points=1, functions=["tokenize"])
 def tokenize_keeps_each_symbol(student, rng):
     for text in ["", " \t\n ", "".join(rng.permutation(list("!?.,;:()-'\"$%&*"))), "Wow!!!That's 10/10...",
                  f"NOT{rng.choice(['!', '?', ','])}bad"]:
@@ -147,12 +147,12 @@ def expect_vocab(student, texts, *args):
         raise Fail("build_vocab gives the right tokens the wrong ids (by descending count, ties by first appearance)")
 
 
-@check("test_build_vocab", points=6, functions=TEXT_USES)
+@check("test_build_vocab", points=4, functions=TEXT_USES)
 def build_vocab_matches_reference(student, rng):
     expect_vocab(student, plain_texts(rng, int(rng.integers(10, 30))))
 
 
-@check("test_build_vocab", points=8, functions=TEXT_USES)
+@check("test_build_vocab", points=6, functions=TEXT_USES)
 def build_vocab_respects_max_size_and_min_count(student, rng):
     texts = plain_texts(rng, int(rng.integers(10, 30)))
     expect_vocab(student, texts, int(rng.integers(4, 9)))
@@ -167,14 +167,14 @@ def expect_encoding(student, texts, vocab, max_len):
                    "tokens are kept)")
 
 
-@check("test_encode", points=8, functions=ENCODE_USES)
+@check("test_encode", points=5, functions=ENCODE_USES)
 def encode_matches_reference(student, rng):
     texts = plain_texts(rng, 12)
     vocab = ref.build_vocab(texts[:4])  # the other texts have unknown words
     expect_encoding(student, texts, vocab, int(rng.integers(3, 9)))
 
 
-@check("test_encode", points=4, functions=ENCODE_USES)
+@check("test_encode", points=3, functions=ENCODE_USES)
 def encode_pads_and_truncates(student, rng):
     texts = plain_texts(rng, 4)
     vocab = ref.build_vocab(texts)
@@ -184,7 +184,7 @@ def encode_pads_and_truncates(student, rng):
 
 # ---------------------------------------------------------------- build_textcnn
 
-@check("test_build_textcnn", points=8, functions=["build_textcnn"])
+@check("test_build_textcnn", points=12, functions=["build_textcnn"])
 def textcnn_structure(student, rng):
     s = model_sizes(rng)
     layers = expect_model(student.probe(probes.textcnn, sizes=s), "build_textcnn", shapes=[(3, s["num_classes"])])
@@ -196,7 +196,7 @@ def textcnn_structure(student, rng):
                   f"(units, input width)) with filter_sizes={s['filter_sizes']}")
 
 
-@check("test_build_textcnn", points=4, functions=["build_textcnn"])
+@check("test_build_textcnn", points=6, functions=["build_textcnn"])
 def textcnn_parameter_count(student, rng):
     s = model_sizes(rng)
     d, f, sizes = s["embed_dim"], s["num_filters"], s["filter_sizes"]
@@ -205,7 +205,7 @@ def textcnn_parameter_count(student, rng):
                  params=expected)
 
 
-@check("test_build_textcnn", points=8, functions=["build_textcnn"])
+@check("test_build_textcnn", points=14, functions=["build_textcnn"])
 def textcnn_max_over_time_forward_pass(student, rng):
     s = model_sizes(rng)
     w = textcnn_weights(rng, s)
@@ -222,7 +222,7 @@ def textcnn_max_over_time_forward_pass(student, rng):
                    "time, concatenate, Dense + softmax (in inference mode)")
 
 
-@check("test_build_textcnn", points=4, functions=["build_textcnn"])
+@check("test_build_textcnn", points=6, functions=["build_textcnn"])
 def textcnn_probabilities_and_dropout(student, rng):
     s = model_sizes(rng)
     got = student.probe(probes.outputs_twice_each_mode, sizes=s, ids=random_ids(rng, s))
@@ -296,6 +296,11 @@ def train_textcnn_compiles_and_fits(student, rng):
     if not abs(got["loss"] - expected) <= 1e-4 * expected:
         raise Fail("the model is not compiled with the cross-entropy of integer labels on probabilities "
                    "(sparse categorical cross-entropy)")
+    unvalidated = student.probe(probes.fit_of_grader_model, sizes=sizes, X=X[:32], y=y[:32], X_val=None, y_val=None,
+                                epochs=1, batch_size=16, seed=draw_seed(rng), probabilities=probabilities)
+    lengths = (unvalidated.get("lengths") if isinstance(unvalidated, dict) else None) or {}
+    if lengths.get("loss") != 1 or any(name.startswith("val_") for name in lengths):
+        raise Fail("with X_val=None, train_textcnn should train without validation (a History without val_ entries)")
 
 
 @check("test_train_textcnn", points=6, functions=["train_textcnn"])
