@@ -13,6 +13,9 @@ TEXT_PIECES = ["The", "cat's", "whiskers", "DON'T", "rock'n'roll", "e-mail", "U.
 TRAIN_SETTINGS = {"embed_dim": 16, "window": 2, "num_ns": 4, "epochs": 10}
 TRAIN_USES = ["train_word2vec", "build_vocab", "skipgram_pairs", "noise_distribution", "build_skipgram_model"]
 PLANTED_PRECISION = 0.8  # the reference recovers every planted group (precision 1.0) on these corpora
+# On hub corpora, over 36 runs of the reference and of correct variants (negatives drawn once, or without
+# excluding the true context): 0.23-0.41; uniform negatives: 0.49-0.55 (0.57-0.61 with both of those too).
+LONELY_SIMILARITY = 0.47
 SAMPLER_CALLS, SAMPLER_K = 4000, 6
 OWN_LOSSES = {"naive_softmax_loss_and_grad": probes.naive_softmax_losses,
               "neg_sampling_loss_and_grad": probes.neg_sampling_losses}
@@ -74,6 +77,43 @@ def planted_corpus(rng, groups=5, members=4, cues=4, fillers=6, sentences=600):
         before, after = rng.choice(cue_words[group], size=2)
         tokens += [str(before), str(rng.choice(member_words[group])), str(after), str(rng.choice(filler_words))]
     return tokens, member_words
+
+
+def hub_corpus(rng, groups=5, members=4, cues=4, fillers=6, sentences=500, lonely=3, hub_sentences=600):
+    """planted_corpus's sentences `cue member cue filler`, shuffled among sentences `hub hub x hub hub`: one
+    very frequent hub word (like "the", about a third of the tokens) and `lonely` words x seen only next to it.
+
+    Returns the tokens, the lonely words and the hub.
+    """
+    words = []
+    while len(words) < groups * (members + cues) + fillers + 1 + lonely:
+        word = random_word(rng, LETTERS, (4, 8))
+        if word not in words:
+            words.append(word)
+    member_words = [words[g * members:(g + 1) * members] for g in range(groups)]
+    cue_words = [words[groups * members + g * cues:groups * members + (g + 1) * cues] for g in range(groups)]
+    rest = words[groups * (members + cues):]
+    filler_words, hub, lonely_words = rest[:fillers], rest[fillers], rest[fillers + 1:]
+    kinds = np.array([0] * sentences + [1] * hub_sentences)
+    rng.shuffle(kinds)
+    tokens = []
+    for kind in kinds:
+        if kind == 0:
+            group = int(rng.integers(groups))
+            before, after = rng.choice(cue_words[group], size=2)
+            tokens += [str(before), str(rng.choice(member_words[group])), str(after), str(rng.choice(filler_words))]
+        else:
+            tokens += [hub, hub, str(rng.choice(lonely_words)), hub, hub]
+    return tokens, lonely_words, hub
+
+
+def lonely_similarity(embeddings, word_to_id, lonely_words, hub):
+    """Mean cosine between the lonely words and every word other than them and the hub."""
+    vectors = np.asarray(embeddings, dtype=np.float64)
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-300)
+    lonely = [word_to_id[w] for w in lonely_words]
+    rest = np.setdiff1d(np.arange(len(unit)), lonely + [word_to_id[hub]])
+    return float((unit[lonely] @ unit[rest].T).mean())
 
 
 def planted_precision(embeddings, word_to_id, member_words):
@@ -291,9 +331,8 @@ def skipgram_model_logits_are_dot_products(student, rng):
                    "the logits (target embedding . each context embedding)")
 
 
-@check("test_train_word2vec", points=18, functions=TRAIN_USES)
-def train_word2vec_recovers_planted_groups(student, rng):
-    tokens, member_words = planted_corpus(rng)
+def trained_embeddings(student, tokens, rng):
+    """The student's (embeddings, word_to_id) after training on `tokens` with the grader's settings, checked for form."""
     got = as_tuple(student.train_word2vec(tokens, *TRAIN_SETTINGS.values(), draw_seed(rng)), 2, "train_word2vec")
     word_to_id = as_vocab(got[1], "the word_to_id returned by train_word2vec")
     if set(word_to_id) != set(tokens) or sorted(word_to_id.values()) != list(range(len(word_to_id))):
@@ -301,10 +340,28 @@ def train_word2vec_recovers_planted_groups(student, rng):
     embeddings = as_array(got[0], "the embeddings of train_word2vec", (len(word_to_id), TRAIN_SETTINGS["embed_dim"]))
     if not np.all(np.isfinite(embeddings)):
         raise Fail("the embeddings of train_word2vec contain NaN or infinity")
-    precision = planted_precision(embeddings, word_to_id, member_words)
+    return embeddings, word_to_id
+
+
+@check("test_train_word2vec", points=12, functions=TRAIN_USES)
+def train_word2vec_recovers_planted_groups(student, rng):
+    tokens, member_words = planted_corpus(rng)
+    precision = planted_precision(*trained_embeddings(student, tokens, rng), member_words)
     if not precision >= PLANTED_PRECISION:
         raise Fail(f"on a corpus where groups of words share their contexts, only {precision:.0%} of each word's "
                    f"nearest neighbours are in its group (at least {PLANTED_PRECISION:.0%} expected)")
+
+
+@check("test_train_word2vec", points=6, functions=TRAIN_USES)
+def train_word2vec_draws_negatives_from_the_noise(student, rng):
+    """Words seen only next to a very frequent hub stay unlike the rest when the hub is drawn as a negative as
+    often as the 3/4-power noise says; with uniform negatives it almost never is, and they drift towards all."""
+    tokens, lonely_words, hub = hub_corpus(rng)
+    similarity = lonely_similarity(*trained_embeddings(student, tokens, rng), lonely_words, hub)
+    if not similarity < LONELY_SIMILARITY:
+        raise Fail(f"words seen only next to a very frequent word have a mean cosine of {similarity:.2f} with all "
+                   f"the others (below {LONELY_SIMILARITY} expected): draw the negatives from noise_distribution, "
+                   "where frequent words are drawn often")
 
 
 @check("test_most_similar", points=6, functions=["most_similar"])
@@ -344,4 +401,4 @@ CHECKS = (tokenize_matches_reference, build_vocab_matches_reference, build_vocab
           neg_sampling_passes_gradient_check, sample_negatives_never_returns_exclude,
           sample_negatives_follow_the_noise, most_similar_matches_reference, most_similar_default_topn,
           skipgram_model_has_two_embedding_tables, skipgram_model_logits_are_dot_products,
-          train_word2vec_recovers_planted_groups)
+          train_word2vec_recovers_planted_groups, train_word2vec_draws_negatives_from_the_noise)

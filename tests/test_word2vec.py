@@ -11,7 +11,7 @@ import pytest
 
 from autograder import course, policy, samples
 from autograder.checks import numerical_gradient, rel_error
-from conftest import ROOT, grade_samples
+from conftest import ROOT, grade_samples, lost
 from reference_student import ReferenceStudent
 from sample_contract import SampleContract
 from reference import word2vec as ref
@@ -234,3 +234,8 @@ class TestSamples(SampleContract):
     assignment_id = "word2vec"
     bugs = word2vec_samples.BUGS
     regraded = "softmax_grad_sign"
+
+
+def test_a_trainer_with_uniform_negatives_loses_the_noise_check_and_only_it(results):
+    """Uniform, drawn once, the true context allowed: it still recovers the planted groups (precision 1.0)."""
+    assert [c["name"] for c in lost(results["uniform_negatives"])] == ["train_word2vec_draws_negatives_from_the_noise"]
