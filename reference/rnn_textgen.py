@@ -91,7 +91,10 @@ def generate_text(model, char_to_id, id_to_char, seed_text, length, temperature,
 
 
 def train_char_model(text, seq_len, embed_dim, units, epochs, seed):
-    """Next-character prediction with cross-entropy on the logits, Adam, seeded for a reproducible run."""
+    """The recipe the grade is calibrated on, as the stub states it: keras.utils.set_random_seed(seed),
+    build_char_vocab(text), the windows of make_sequences, build_char_model(V, embed_dim, units) (GRU),
+    Adam(learning_rate=0.01) on sparse categorical cross-entropy from the logits, batch size 32, shuffled,
+    `epochs` epochs (up to 10% of the windows may be held out for validation; the reference holds none)."""
     keras.utils.set_random_seed(seed)
     char_to_id, id_to_char = build_char_vocab(text)
     X, Y = make_sequences([char_to_id[c] for c in text], seq_len)
