@@ -58,8 +58,8 @@ OTHER_STYLE = {
     keras.utils.set_random_seed(seed)
     model.compile(optimizer=keras.optimizers.RMSprop(), loss=keras.losses.SparseCategoricalCrossentropy(),
                   metrics=[keras.metrics.SparseCategoricalAccuracy()])
-    history = model.fit(x=X, y=y, batch_size=batch_size, epochs=epochs, validation_data=(X_val, y_val),
-                        shuffle=True, verbose=0)
+    validation = {} if X_val is None else {"validation_data": (X_val, y_val)}
+    history = model.fit(x=X, y=y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0, **validation)
     return history
 ''',
     "predict_sentiment": '''def predict_sentiment(model, texts, vocab, max_len):
