@@ -277,7 +277,7 @@ def small_problem(rng, n=96):
     return sizes, ids[:n], labels[:n], ids[n:], labels[n:]
 
 
-@check("test_train_textcnn", points=6, functions=["train_textcnn"])
+@check("test_train_textcnn", points=4, functions=["train_textcnn"])
 def train_textcnn_compiles_and_fits(student, rng):
     sizes, X, y, X_val, y_val = small_problem(rng)
     epochs, batch_size = int(rng.integers(2, 4)), int(rng.choice([16, 32]))
@@ -296,7 +296,13 @@ def train_textcnn_compiles_and_fits(student, rng):
     if not abs(got["loss"] - expected) <= 1e-4 * expected:
         raise Fail("the model is not compiled with the cross-entropy of integer labels on probabilities "
                    "(sparse categorical cross-entropy)")
-    unvalidated = student.probe(probes.fit_of_grader_model, sizes=sizes, X=X[:32], y=y[:32], X_val=None, y_val=None,
+
+
+@check("test_train_textcnn", points=2, functions=["train_textcnn"])
+def train_textcnn_without_validation(student, rng):
+    sizes, X, y, _, _ = small_problem(rng, n=32)
+    probabilities = softmax(rng.normal(size=(8, 2))).astype(np.float32)
+    unvalidated = student.probe(probes.fit_of_grader_model, sizes=sizes, X=X, y=y, X_val=None, y_val=None,
                                 epochs=1, batch_size=16, seed=draw_seed(rng), probabilities=probabilities)
     lengths = (unvalidated.get("lengths") if isinstance(unvalidated, dict) else None) or {}
     if lengths.get("loss") != 1 or any(name.startswith("val_") for name in lengths):
@@ -334,5 +340,6 @@ CHECKS = (tokenize_matches_reference, tokenize_keeps_each_symbol, build_vocab_ma
           build_vocab_respects_max_size_and_min_count, encode_matches_reference, encode_pads_and_truncates,
           textcnn_structure, textcnn_parameter_count, textcnn_max_over_time_forward_pass,
           textcnn_probabilities_and_dropout, predict_sentiment_matches_model,
-          predict_sentiment_handles_unknown_and_long_texts, train_textcnn_compiles_and_fits, train_textcnn_is_seeded,
+          predict_sentiment_handles_unknown_and_long_texts, train_textcnn_compiles_and_fits,
+          train_textcnn_without_validation, train_textcnn_is_seeded,
           trained_textcnn_reaches_reference_accuracy)
