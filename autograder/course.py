@@ -12,6 +12,7 @@ import nbformat
 from . import notebook, policy, probes
 from .checks import Check
 from .limits import Limits
+from .student import Student
 
 
 class CourseError(RuntimeError):
@@ -100,13 +101,7 @@ class Assignment:
         """
         module = self.hidden_module(f"{self.id}_checks")
         checks = list(getattr(module, "CHECKS", ()))
-        defined = {value.name for value in vars(module).values() if isinstance(value, Check)}
-        listed = [item.name for item in checks]
-        if sorted(listed) != sorted(defined):
-            missing, extra = defined - set(listed), [n for n in listed if listed.count(n) > 1 or n not in defined]
-            raise CourseError(f"{self.id}: CHECKS in {module.__file__} must list each check of the file once "
-                              f"(missing: {sorted(missing) or 'none'}; repeated or unknown: {sorted(set(extra)) or 'none'})")
-        self._validate(checks)
+        self._validate(module, checks)
         self._validate_probes()
         return checks
 
@@ -130,8 +125,19 @@ class Assignment:
         except probes.ProbeError as error:
             raise CourseError(f"{self.id}: {error}") from None
 
-    def _validate(self, checks):
-        """The checks must add up to each grade cell's points and name real functions."""
+    def _validate(self, module, checks):
+        """CHECKS must list each check of the module once; they must add up to each grade cell's points and name
+        real functions, none of which may shadow what `student.<name>` already means."""
+        defined = {value.name for value in vars(module).values() if isinstance(value, Check)}
+        listed = [item.name for item in checks]
+        if sorted(listed) != sorted(defined):
+            extra = sorted({name for name in listed if listed.count(name) > 1 or name not in defined})
+            raise CourseError(f"{self.id}: CHECKS in {module.__file__} must list each check of the file once "
+                              f"(missing: {sorted(defined - set(listed)) or 'none'}; repeated or unknown: "
+                              f"{extra or 'none'})")
+        if clashes := sorted(set(self.functions) & set(dir(Student))):
+            raise CourseError(f"{self.id}: graded functions may not be named {', '.join(clashes)} (a method of the "
+                              "checks' `student`)")
         points = notebook.grade_cell_points(self.source_notebook)
         for grade_id, cell_points in points.items():
             total = sum(c.points for c in checks if c.grade_id == grade_id)

@@ -1,6 +1,8 @@
 """Probes and checks files, unit-tested in this process: the reference passes every check, and each
 probe is sent as a self-contained function that reads only the contract functions it names."""
 import importlib.util
+import shutil
+import subprocess
 import sys
 
 import pytest
@@ -63,3 +65,14 @@ def test_a_probe_that_reads_a_name_the_kernel_lacks_is_refused(tmp_path):
                          name="global_probes")
     with pytest.raises(probes.ProbeError, match="uses SIZE, which would not reach the kernel"):
         probes.probe(module.sized)
+
+
+def test_a_check_left_out_of_checks_is_a_course_error_naming_it(tmp_path):
+    shutil.copytree(ROOT / "assignments", tmp_path / "assignments")
+    shutil.copytree(ROOT / "reference", tmp_path / "reference", ignore=shutil.ignore_patterns("__pycache__"))
+    checks_file = tmp_path / "reference" / "backprop_checks.py"
+    checks_file.write_text(checks_file.read_text() + '\n\n@check("test_sigmoid", points=0, functions=["sigmoid"])\n'
+                                                     'def forgotten(student, rng):\n    pass\n')
+    done = subprocess.run([sys.executable, "-c", "from pathlib import Path\nfrom autograder import course\n"
+                           "course.load(Path('.'), 'backprop').checks"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 1 and "must list each check of the file once (missing: ['forgotten']" in done.stderr
