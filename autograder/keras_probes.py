@@ -20,7 +20,7 @@ def layer_details(layer):
     def width():
         try:
             return int(layer.input.shape[-1])
-        except Exception:  # a layer used twice, or never called, has no single input
+        except Exception:  # a layer of a subclassed model, or used twice, has no single input: unknown
             return None
 
     if isinstance(layer, keras.layers.Embedding):
@@ -28,7 +28,7 @@ def layer_details(layer):
     if isinstance(layer, keras.layers.Conv1D):
         return int(layer.kernel_size[0]), int(layer.filters)
     if isinstance(layer, keras.layers.Dense):
-        return int(layer.units), width()
+        return int(layer.units), int(layer.kernel.shape[0])
     if isinstance(layer, keras.layers.Dropout):
         return float(layer.rate), width()
     if isinstance(layer, keras.layers.RNN):

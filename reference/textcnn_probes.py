@@ -29,6 +29,7 @@ def outputs_with_weights(student, sizes, ids, table, kernels, biases, W, b):
     """The model's inference outputs once its layers hold the grader's weights (None if they cannot be set)."""
     import keras
     model = built(student, sizes)
+    model(ids, training=False)  # builds a subclassed model's layers, so that their weights can be set
     layers = list(inner_layers(model))
     embeddings = [layer for layer in layers if isinstance(layer, keras.layers.Embedding)]
     convs = [layer for layer in layers if isinstance(layer, keras.layers.Conv1D)]

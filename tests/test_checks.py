@@ -76,6 +76,13 @@ def test_a_model_description_is_read_into_layers_and_judged():
         checks.expect_model(described, "build", params=45)
     with pytest.raises(checks.Fail, match="only Dense layers"):
         checks.expect_layers({**layers, "Softmax": [None]}, {"Dense": [(4, 10)]}, "build", only=True)
+    # a subclassed model's Dropout has no single input, so its width is unknown: not held against it
+    two = {"Embedding": [(50, 8), (50, 8)], "Dropout": [(0.5, None)]}
+    checks.expect_layers(two, {"Embedding": [(50, 8)] * 2, "Dropout": [(0.5, 12)]}, "build")
+    with pytest.raises(checks.Fail, match="expected Embedding layers"):
+        checks.expect_layers(two, {"Embedding": [(50, 8)] * 3}, "build")
+    with pytest.raises(checks.Fail, match="expected Dropout layers"):
+        checks.expect_layers(two, {"Dropout": [(0.25, 12)]}, "build")
 
 
 def test_integer_outputs_are_told_apart_from_floats_and_booleans():

@@ -4,7 +4,9 @@ import importlib.util
 import shutil
 import subprocess
 import sys
+import types
 
+import keras
 import pytest
 
 from autograder import course, judge, probes
@@ -76,3 +78,41 @@ def test_a_check_left_out_of_checks_is_a_course_error_naming_it(tmp_path):
     done = subprocess.run([sys.executable, "-c", "from pathlib import Path\nfrom autograder import course\n"
                            "course.load(Path('.'), 'backprop').checks"], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 1 and "must list each check of the file once (missing: ['forgotten']" in done.stderr
+
+
+class SubclassedClassifier(keras.Model):
+    """build_keras_classifier written as a subclassed model: its layers are built on the first call and have no
+    single `input` to read a width from."""
+
+    def __init__(self, n_classes):
+        super().__init__()
+        self.dense = keras.layers.Dense(n_classes)
+
+    def call(self, x):
+        return self.dense(x)
+
+
+class SubclassedTextCNN(keras.Model):
+    def __init__(self, vocab_size, max_len, embed_dim=128, filter_sizes=(3, 4, 5), num_filters=100, dropout=0.5,
+                 num_classes=2):
+        super().__init__()
+        self.embedding = keras.layers.Embedding(vocab_size, embed_dim)
+        self.convs = [keras.layers.Conv1D(num_filters, size, activation="relu") for size in filter_sizes]
+        self.dropout = keras.layers.Dropout(dropout)
+        self.classify = keras.layers.Dense(num_classes, activation="softmax")
+
+    def call(self, ids, training=False):
+        embedded = self.embedding(ids)
+        pooled = keras.ops.concatenate([keras.ops.max(conv(embedded), axis=1) for conv in self.convs], axis=-1)
+        return self.classify(self.dropout(pooled, training=training))
+
+
+@pytest.mark.parametrize("assignment_id, function, model", [
+    ("softmax", "build_keras_classifier", lambda n_features, n_classes: SubclassedClassifier(n_classes)),
+    ("textcnn", "build_textcnn", SubclassedTextCNN)])
+def test_a_correct_subclassed_keras_model_passes_the_model_checks(assignment_id, function, model):
+    assignment = course.load(ROOT, assignment_id)
+    student = types.SimpleNamespace(**{**vars(assignment.reference), function: model})
+    checks = [item for item in assignment.checks if item.functions == (function,)]
+    results, _ = judge.run_checks(checks, ReferenceStudent(student), seed=7)
+    assert len(results) >= 2 and [(r.name, r.message) for r in results if r.points != r.max_points] == []
