@@ -28,6 +28,9 @@ def make_runner(wire, user_namespace, display):
                                      f"{wire.MAX_WIRE_BYTES / 2**20:.0f} MB limit")
         except Exception as error:  # the student's exception is data for the judge
             text = wire.encode(describe(error))
+        # a probe's functions refer to the namespace they were defined in: without this, the cycle would keep
+        # its result alive until the garbage collector runs, and a few large results would add up
+        namespace.clear()
         display({WITNESS_MIME: text}, raw=True)
 
     return run
