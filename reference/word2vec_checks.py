@@ -361,7 +361,7 @@ def train_word2vec_draws_negatives_from_the_noise(student, rng):
     if not similarity < LONELY_SIMILARITY:
         raise Fail(f"words seen only next to a very frequent word have a mean cosine of {similarity:.2f} with all "
                    f"the others (below {LONELY_SIMILARITY} expected): draw the negatives from noise_distribution, "
-                   "where frequent words are drawn often")
+                   "where frequent words are drawn often, and train as the recipe says (Adam at 0.01)")
 
 
 @check("test_most_similar", points=6, functions=["most_similar"])

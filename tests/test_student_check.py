@@ -4,7 +4,8 @@ import re
 
 import nbformat
 
-from conftest import cell, edited, run_cli, write_notebook
+from autograder import course, notebook, samples
+from conftest import ROOT, cell, edited, run_cli, write_notebook
 
 ROW = re.compile(r"^\W*(test_\w+)\W+[\d.]+\W+(passed|failed|not run)\b", re.MULTILINE)
 
@@ -57,3 +58,16 @@ def test_the_report_fits_80_columns_with_long_messages(backprop, tmp_path):
     assert "…" in done.stdout and "more words" not in done.stdout  # the note's 750 characters shortened
     assert re.search(r"^total: \d+/100 points in visible checks passed \(\d passed, \d failed\)$", done.stdout,
                      re.MULTILINE)
+
+
+def test_a_visible_check_stands_on_its_own_while_training_is_unfinished(tmp_path):
+    """softmax: build_keras_classifier's visible check used to read W, b from the training demo."""
+    softmax = course.load(ROOT, "softmax")
+    unfinished = "def train_softmax_classifier(X, y, n_classes, lr, epochs, reg, seed):\n    raise NotImplementedError\n"
+    nb = edited(softmax, {"train_softmax_classifier": unfinished})
+    done = check(samples.write_submission(tmp_path, "me", softmax.notebook_id, nb), columns=200)
+    found = results(done.stdout)
+    assert found["test_train_softmax_classifier"] == "failed", done.stdout
+    assert {grade_id: result for grade_id, result in found.items() if grade_id != "test_train_softmax_classifier"} \
+        == dict.fromkeys(notebook.grade_cell_points(nb).keys() - {"test_train_softmax_classifier"}, "passed")
+    assert done.returncode == 1
