@@ -59,49 +59,50 @@ def noise_with_a_heavy_word(rng, vocab_size):
     return rng.permutation(weights / weights.sum())
 
 
+def planted_words(rng, groups, members, cues, others):
+    """Distinct random words: the members of each group, the cue words of each group, and `others` more."""
+    words = []
+    while len(words) < groups * (members + cues) + others:
+        word = random_word(rng, LETTERS, (4, 8))
+        if word not in words:
+            words.append(word)
+    member_words = [words[g * members:(g + 1) * members] for g in range(groups)]
+    cue_words = [words[groups * members + g * cues:groups * members + (g + 1) * cues] for g in range(groups)]
+    return member_words, cue_words, words[groups * (members + cues):]
+
+
+def planted_sentence(rng, member_words, cue_words, filler_words, group):
+    """`cue member cue filler` for one group."""
+    before, after = rng.choice(cue_words[group], size=2)
+    return [str(before), str(rng.choice(member_words[group])), str(after), str(rng.choice(filler_words))]
+
+
 def planted_corpus(rng, groups=5, members=4, cues=4, fillers=6, sentences=600):
     """Sentences `cue member cue filler`: members of a group share their cues and no other group's.
 
     Returns the tokens and the member words of each group.
     """
-    words = []
-    while len(words) < groups * (members + cues) + fillers:
-        word = random_word(rng, LETTERS, (4, 8))
-        if word not in words:
-            words.append(word)
-    member_words = [words[g * members:(g + 1) * members] for g in range(groups)]
-    cue_words = [words[groups * members + g * cues:groups * members + (g + 1) * cues] for g in range(groups)]
-    filler_words = words[groups * (members + cues):]
+    member_words, cue_words, filler_words = planted_words(rng, groups, members, cues, fillers)
     tokens = []
     for group in rng.integers(groups, size=sentences):
-        before, after = rng.choice(cue_words[group], size=2)
-        tokens += [str(before), str(rng.choice(member_words[group])), str(after), str(rng.choice(filler_words))]
+        tokens += planted_sentence(rng, member_words, cue_words, filler_words, group)
     return tokens, member_words
 
 
 def hub_corpus(rng, groups=5, members=4, cues=4, fillers=6, sentences=500, lonely=3, hub_sentences=600):
-    """planted_corpus's sentences `cue member cue filler`, shuffled among sentences `hub hub x hub hub`: one
-    very frequent hub word (like "the", about a third of the tokens) and `lonely` words x seen only next to it.
+    """planted_corpus's sentences, shuffled among sentences `hub hub x hub hub`: one very frequent hub word
+    (like "the", about a third of the tokens) and `lonely` words x seen only next to it.
 
     Returns the tokens, the lonely words and the hub.
     """
-    words = []
-    while len(words) < groups * (members + cues) + fillers + 1 + lonely:
-        word = random_word(rng, LETTERS, (4, 8))
-        if word not in words:
-            words.append(word)
-    member_words = [words[g * members:(g + 1) * members] for g in range(groups)]
-    cue_words = [words[groups * members + g * cues:groups * members + (g + 1) * cues] for g in range(groups)]
-    rest = words[groups * (members + cues):]
+    member_words, cue_words, rest = planted_words(rng, groups, members, cues, fillers + 1 + lonely)
     filler_words, hub, lonely_words = rest[:fillers], rest[fillers], rest[fillers + 1:]
     kinds = np.array([0] * sentences + [1] * hub_sentences)
     rng.shuffle(kinds)
     tokens = []
     for kind in kinds:
         if kind == 0:
-            group = int(rng.integers(groups))
-            before, after = rng.choice(cue_words[group], size=2)
-            tokens += [str(before), str(rng.choice(member_words[group])), str(after), str(rng.choice(filler_words))]
+            tokens += planted_sentence(rng, member_words, cue_words, filler_words, int(rng.integers(groups)))
         else:
             tokens += [hub, hub, str(rng.choice(lonely_words)), hub, hub]
     return tokens, lonely_words, hub

@@ -237,5 +237,5 @@ class TestSamples(SampleContract):
 
 
 def test_a_trainer_with_uniform_negatives_loses_the_noise_check_and_only_it(results):
-    """Uniform, drawn once, the true context allowed: it still recovers the planted groups (precision 1.0)."""
+    """Negatives drawn uniformly (the true context still redrawn): it still recovers the planted groups."""
     assert [c["name"] for c in lost(results["uniform_negatives"])] == ["train_word2vec_draws_negatives_from_the_noise"]
