@@ -11,11 +11,11 @@ from pathlib import Path
 import nbformat
 
 from . import course, gradebook, judge, notebook, policy, questions, release, report
-from .student import Student
 from .execution import LocalKernel
 from .kernels import Kernels
 from .outcome import Outcome, Status
 from .sandbox import SandboxedKernel
+from .student import Student
 
 UNSANDBOXED = "UNSANDBOXED (--unsafe-no-sandbox): student code ran unconfined"
 

@@ -124,9 +124,7 @@ def probe(function):
 
 
 def validate(module):
-    """Raise ProbeError unless every function of the probes `module` can be sent (authoring errors surface at load)."""
-    for value in vars(module).values():
-        if kernel_side(value) and value.__module__ == module.__name__:
-            _definition(value)
-            if value.__code__.co_argcount and value.__code__.co_varnames[0] == STUDENT:
-                probe(value)
+    """Raise ProbeError unless every probe of the probes `module` can be sent (authoring errors surface at load)."""
+    for name, node in _tree(module.__name__).items():
+        if node.args.args and node.args.args[0].arg == STUDENT:
+            probe(getattr(module, name))

@@ -290,9 +290,10 @@ def greedy_ids(weights, ids, length, memory=True):
         h = np.zeros(len(Wh))
         for i in (ids if memory else ids[-1:]):
             h = np.tanh(table[i] @ Wx + h @ Wh + b)
-        logits = np.sort(h @ Wo + bo)
-        gaps.append(logits[-1] - logits[-2])
-        ids.append(int(np.argmax(h @ Wo + bo)))
+        logits = h @ Wo + bo
+        best, second = np.sort(logits)[[-1, -2]]
+        gaps.append(best - second)
+        ids.append(int(np.argmax(logits)))
     return ids, min(gaps)
 
 
