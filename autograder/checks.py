@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import chi2
 
+from .measured import measured_once
 from .wire import Opaque
 
 __all__ = ["Check", "Fail", "check", "draw_seed",
@@ -28,7 +29,7 @@ __all__ = ["Check", "Fail", "check", "draw_seed",
            "rel_error", "numerical_gradient",
            "expect_close", "expect_outputs", "expect_named", "expect_keys", "expect_tokens", "expect_same_rows",
            "expect_stable", "expect_gradient", "expect_distribution", "expect_near_reference",
-           "expect_model", "expect_layers"]
+           "expect_model", "expect_layers", "measured_once"]
 
 TINY = 1e-300
 DISTRIBUTION_ALPHA = 1e-6  # the chance that a correct sampler fails `expect_distribution`

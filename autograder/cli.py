@@ -1,22 +1,29 @@
 """The `autograder` command: selfcheck, release, check, grade."""
 import argparse
 import dataclasses
+import functools
+import logging
 import os
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
 from rich.text import Text
 
-from . import course, gradebook, grading, questions, release, samples, sandbox, selfcheck, student_check
+from . import (course, executors, gradebook, grading, logs, questions, release, samples, sandbox, selfcheck,
+               student_check)
 from .execution import QUIET_FRAMEWORKS
 from .limits import Limits
 from .outcome import Status
 
 console = Console()
+log = logging.getLogger("autograder")
 
 
 def _assignments(root, ids):
@@ -56,10 +63,34 @@ def cmd_check(args):
     return student_check.main(Path(args.notebook), console)
 
 
-def _print_result(result):
-    colour = "green" if result["status"] == Status.GRADED else "yellow"
-    console.print(f"  {escape(result['student_id'])}: {result['score']:g}/{result['max_score']:g} "
-                  f"[{colour}]{result['status']}[/{colour}]")
+class RateColumn(ProgressColumn):
+    """Submissions per minute, from rich's own smoothed speed."""
+
+    def render(self, task):
+        return Text(f"{task.speed * 60:.1f}/min" if task.speed else "-/min")
+
+
+def _progress_bar():
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+                    TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=console)
+
+
+def _report(bar, task):
+    """Progress callback: a line per submission for logs, and the bar's count."""
+    def progress(result, done, total):
+        bar.update(task, completed=done, total=total)
+        log.info("[%d/%d] %s: %g/%g %s (%s s)", done, total, result["student_id"], result["score"],
+                 result["max_score"], result["status"], result.get("seconds", 0))
+    return progress
+
+
+def _statuses(text):
+    """--fail-on's comma-separated statuses, each a real one."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in set(Status)]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown status {', '.join(unknown)} (known: {', '.join(Status)})")
+    return set(names)
 
 
 def cmd_grade(args):
@@ -72,23 +103,41 @@ def cmd_grade(args):
     db_url = args.db or f"sqlite:///{output.resolve() / 'gradebook.db'}"
     output.mkdir(parents=True, exist_ok=True)
     limits = _limits(assignment.limits, args)
+    native_stderr = None if args.verbose > 0 else (args.log_file or os.devnull)
+    with logs.stderr_to(native_stderr):
+        assignment.checks  # their import starts Keras (and TensorFlow's start-up lines) here, quietly
     if args.unsafe_no_sandbox:
-        console.print(f"[bold red]WARNING: {grading.UNSANDBOXED}; every result will say so.[/bold red]")
+        log.warning("%s; every result will say so.", grading.UNSANDBOXED)
     else:
         sandbox.check_available()
     started = time.monotonic()
-    gradebook.prepare(assignment, db_url)
-    secret = questions.course_secret(root, announce=console.print)
-    results = grading.grade_all(assignment, submissions, output, db_url, secret, workers=args.workers,
-                                force=args.force, limits=limits, progress=_print_result,
-                                sandboxed=not args.unsafe_no_sandbox)
-    table = Table("student_id", "score", "status", "message", title=f"{assignment.id} grades")
-    for result in results:
-        table.add_row(Text(result["student_id"]), f"{result['score']:g}/{result['max_score']:g}",
-                      result["status"], Text(result["message"][:120]))
-    console.print(table)
+    if gradebook.prepare(assignment, db_url):
+        log.info("recorded %s's current notebook in the gradebook (nbgrader generate_assignment)", assignment.id)
+    else:
+        log.debug("the gradebook already holds %s's current notebook", assignment.id)
+    secret = questions.course_secret(root, announce=log.warning)
+    executor = executors.pick(args.executor, args.workers, args.scheduler, args.device, native_stderr)
+    grader = grading.Grader(str(root), assignment.id, limits, not args.unsafe_no_sandbox, secret)
+    log.info("grading %s on %s", assignment.id, executor.describe())
+    with _progress_bar() as bar:
+        if args.verbose < 0:
+            bar.stop()
+        task = bar.add_task(f"grading {assignment.id}", total=None)
+        results = grading.grade_all(assignment, submissions, output, db_url, grader, executor, force=args.force,
+                                    progress=_report(bar, task))
+    if args.verbose >= 0:
+        table = Table("student_id", "score", "status", "message", title=f"{assignment.id} grades")
+        for result in results:
+            table.add_row(Text(result["student_id"]), f"{result['score']:g}/{result['max_score']:g}",
+                          result["status"], Text(result["message"][:120]))
+        console.print(table)
     console.print(f"{len(results)} submissions in {time.monotonic() - started:.1f} s; "
-                  f"wrote {output / 'grades.csv'} and the gradebook {db_url}")
+                  f"wrote {output / 'grades.csv'} and the gradebook {db_url}", highlight=False)
+    failing = [r["student_id"] for r in results if r["status"] in args.fail_on]
+    if failing:
+        console.print(f"[red]--fail-on {','.join(sorted(args.fail_on))}:[/red] {len(failing)} results: "
+                      f"{escape(', '.join(failing[:20]))}", highlight=False)
+        return 1
     return 0
 
 
@@ -115,29 +164,49 @@ def cmd_samples(args):
     return 0
 
 
+def _output_options():
+    """-v, -q and --log-file, which every command takes after its name."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_const", const=1, default=0,
+                        help="say more, and leave the frameworks' own messages on stderr")
+    common.add_argument("-q", "--quiet", action="store_const", const=-1, dest="verbose",
+                        help="only warnings, errors and the summary")
+    common.add_argument("--log-file", metavar="PATH", help="also write every message, in full, to PATH")
+    return common
+
+
 def parser():
     top = argparse.ArgumentParser(prog="autograder", description=__doc__)
+    top.add_argument("--version", action="version", version=f"autograder {metadata.version('autograder')}")
     commands = top.add_subparsers(dest="command", required=True)
-    sub = commands.add_parser("selfcheck", help="reference full marks, blank zero, release up to date")
+    common = _output_options()
+    add_parser = functools.partial(commands.add_parser, parents=[common])
+    sub = add_parser("selfcheck", help="reference full marks, blank zero, release up to date")
     sub.add_argument("ids", nargs="*", metavar="ID")
     sub.set_defaults(func=cmd_selfcheck)
-    sub = commands.add_parser("release", help="regenerate release/<id>/ through nbgrader")
+    sub = add_parser("release", help="regenerate release/<id>/ through nbgrader")
     sub.add_argument("ids", nargs="*", metavar="ID")
     sub.add_argument("--db", help="gradebook URL (default: the course's gradebook.db)")
     sub.set_defaults(func=cmd_release)
-    sub = commands.add_parser("check", help="run a notebook's visible checks locally")
+    sub = add_parser("check", help="run a notebook's visible checks locally")
     sub.add_argument("notebook")
     sub.set_defaults(func=cmd_check)
-    sub = commands.add_parser("samples", help="write the bundled sample submissions of an assignment")
+    sub = add_parser("samples", help="write the bundled sample submissions of an assignment")
     sub.add_argument("id")
     sub.add_argument("--output", required=True)
     sub.set_defaults(func=cmd_samples)
-    sub = commands.add_parser("grade", help="grade a folder of submissions")
+    sub = add_parser("grade", help="grade a folder of submissions")
     sub.add_argument("id")
     sub.add_argument("--submissions", required=True, help="DIR/<student_id>/<id>.ipynb")
     sub.add_argument("--output", required=True)
-    sub.add_argument("--workers", type=int, default=1)
-    sub.add_argument("--executor", choices=["local"], default="local")
+    sub.add_argument("--workers", type=int, help="local grading processes (default: one per core, or per GPU)")
+    sub.add_argument("--executor", choices=["local", "dask"], default="local",
+                     help="local processes, or the workers of a Dask cluster (--scheduler)")
+    sub.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, tcp://HOST:8786")
+    sub.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto",
+                     help="auto: this machine's GPUs where it has any (one worker each), else its cores")
+    sub.add_argument("--fail-on", type=_statuses, default=set(), metavar="STATUS,...",
+                     help="exit with status 1 when any result has one of these statuses (e.g. grader-error,timeout)")
     sub.add_argument("--db", help="gradebook URL (default: sqlite in the output folder)")
     sub.add_argument("--force", action="store_true", help="regrade finished submissions")
     sub.add_argument("--cell-timeout", type=float, help="CPU seconds per cell and per check; a kernel that "
@@ -156,9 +225,10 @@ def main(argv=None):
     args = parser().parse_args(argv)
     for name, value in QUIET_FRAMEWORKS.items():  # the checks of Keras assignments may run Keras here too
         os.environ.setdefault(name, value)
+    logs.configure(console, args.verbose, args.log_file)
     try:
         return args.func(args)
-    except (course.CourseError, sandbox.SandboxUnavailable) as error:
+    except (course.CourseError, sandbox.SandboxUnavailable, executors.ExecutorUnavailable) as error:
         console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         return 2
 

@@ -3,16 +3,33 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
 from . import release
 
 
+def recorded_checksums(assignment, db_url):
+    """{cell name: checksum} the gradebook holds for the assignment's notebook (empty when it has none)."""
+    with Gradebook(db_url) as gb:
+        try:
+            notebook = gb.find_notebook(assignment.notebook_id, assignment.id)
+        except MissingEntry:
+            return {}
+        return {cell.name: cell.checksum for cell in notebook.source_cells}
+
+
 def prepare(assignment, db_url):
-    """Make sure the gradebook knows the assignment's current notebook, cells and checksums."""
+    """Make sure the gradebook knows the assignment's current notebook, cells and checksums.
+
+    `nbgrader generate_assignment` runs only when the gradebook's checksums differ from the source
+    notebook's (seconds of a subprocess per `grade` otherwise). Returns whether it ran.
+    """
+    if recorded_checksums(assignment, db_url) == release.cell_checksums(assignment):
+        return False
     with tempfile.TemporaryDirectory() as scratch:
         release.generate(assignment, Path(scratch), db_url)
+    return True
 
 
 def record(db_url, assignment, student_id, scores):

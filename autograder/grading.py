@@ -1,22 +1,23 @@
 """The grading pipeline of DESIGN.md: one submission, then a folder of them."""
-import functools
-import multiprocessing
+import logging
 import shutil
 import tempfile
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from . import course, gradebook, judge, notebook, policy, questions, release, report
+from . import course, gpus, gradebook, judge, notebook, policy, questions, release, report
 from .execution import LocalKernel
 from .kernels import Kernels
+from .limits import Limits
 from .outcome import Outcome, Status
 from .sandbox import SandboxedKernel
 from .student import Student
 
+log = logging.getLogger(__name__)
 UNSANDBOXED = "UNSANDBOXED (--unsafe-no-sandbox): student code ran unconfined"
 
 
@@ -59,12 +60,14 @@ def _stage(assignment, nb, workdir):
     nbformat.write(nb, workdir / assignment.release_notebook_path.name)
 
 
-def grade_notebook(assignment, path, student_id, db_url, executor, secret):
-    """Grade one notebook file; every outcome is a result dict, never an exception."""
-    try:
-        nb = notebook.restore(notebook.load(path), assignment.id, assignment.notebook_id, db_url)
-    except notebook.InvalidNotebook as error:
-        return failed(assignment, student_id, Status.INVALID_NOTEBOOK, str(error))
+def restored(assignment, path, db_url):
+    """The submission at `path` with its test and locked cells restored from the gradebook (nbgrader's
+    sanitizing), ready to travel to a worker; raise notebook.InvalidNotebook when it cannot be read."""
+    return notebook.restore(notebook.load(path), assignment.id, assignment.notebook_id, db_url)
+
+
+def grade_notebook(assignment, nb, student_id, executor, secret):
+    """Grade one restored notebook; every outcome of the student's code is a result dict, never an exception."""
     blocked = _blocked_functions(assignment, nb)
     seed = questions.seed(secret, assignment.id, student_id, nb)
     with tempfile.TemporaryDirectory(prefix="autograder-") as workdir:
@@ -78,17 +81,36 @@ def grade_notebook(assignment, path, student_id, db_url, executor, secret):
     return _result(assignment, student_id, status, message, [r.as_dict() for r in results])
 
 
-def _grade_job(root, assignment_id, path, student_id, *, db_url, limits, sandboxed, secret):
-    """Worker entry point: grade one submission in a fresh process."""
-    assignment = course.load(Path(root), assignment_id)
-    executor = SandboxedKernel(limits, assignment.hidden_packages) if sandboxed else LocalKernel(limits)
-    started = time.monotonic()
-    try:
-        result = grade_notebook(assignment, Path(path), student_id, db_url, executor, secret)
-    except Exception as error:  # a grader fault for this submission must not stop the others
-        traceback.print_exc()
-        result = failed(assignment, student_id, Status.GRADER_ERROR, f"{type(error).__name__}: {error}")
-    return {**result, "seconds": round(time.monotonic() - started, 1), "cgroup": executor.cgroup}
+@dataclass(frozen=True)
+class Grader:
+    """Grades one submission wherever it runs: a process of the local pool or a Dask worker.
+
+    Plain data only, so it travels by pickle; the course is read at `course_root` on the worker
+    (the same path as the coordinator's, or a copy of it there: README, "Grading on a cluster").
+    """
+
+    course_root: str
+    assignment_id: str
+    limits: Limits
+    sandboxed: bool
+    secret: bytes
+
+    def __call__(self, student_id, notebook_json):
+        """Grade a restored notebook (nbformat JSON text); a result dict whatever happens, with the
+        traceback under `trace` when the grader itself failed."""
+        assignment = course.load(Path(self.course_root), self.assignment_id)
+        gpu = gpus.pinned()
+        executor = (SandboxedKernel(self.limits, assignment.hidden_packages, gpu=gpu) if self.sandboxed
+                    else LocalKernel(self.limits))
+        started = time.monotonic()
+        try:
+            nb = nbformat.reads(notebook_json, as_version=4)
+            result = grade_notebook(assignment, nb, student_id, executor, self.secret)
+        except Exception as error:  # a grader fault for this submission must not stop the others
+            result = failed(assignment, student_id, Status.GRADER_ERROR, f"{type(error).__name__}: {error}")
+            result["trace"] = traceback.format_exc()
+        return {**result, "seconds": round(time.monotonic() - started, 1), "cgroup": executor.cgroup,
+                "device": "cpu" if gpu is None else f"gpu {gpu}"}
 
 
 def _symlink_in(folder, path):
@@ -97,20 +119,6 @@ def _symlink_in(folder, path):
         if (folder / part).is_symlink():
             return folder / part
     return None
-
-
-def _pooled(jobs, workers, job):
-    """Run job(path, student_id) for {student_id: path} in fresh processes; yield (student_id, result or error)."""
-    if not jobs:
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))), mp_context=context) as pool:
-        futures = {pool.submit(job, str(path), student_id): student_id for student_id, path in jobs.items()}
-        for future in as_completed(futures):
-            try:
-                yield futures[future], future.result()
-            except Exception as error:  # the worker process died (BrokenProcessPool) or could not start
-                yield futures[future], error
 
 
 def find_submissions(assignment, submissions_dir):
@@ -156,45 +164,62 @@ def _finish(assignment, output_dir, db_url, result, sandboxed):
     report.write_student(output_dir, result)
 
 
-def grade_all(assignment, submissions_dir, output_dir, db_url, secret, workers=1, force=False, limits=None,
-              progress=print, sandboxed=True):
-    """Grade every submission in `submissions_dir`; return the results in student order.
+def _finished(output_dir, student_id, assignment):
+    """The result a previous run wrote for `student_id`, unless there is none or the grader failed there."""
+    done = report.read_result(output_dir, student_id)
+    if done and done.get("assignment") == assignment.id and done.get("status") != Status.GRADER_ERROR:
+        return done
+    return None
 
-    The gradebook must already know the assignment (gradebook.prepare). Each
-    result is recorded as soon as it arrives, and finished students (a
-    readable result.json) are skipped unless `force`, so an interrupted run
-    resumes. Only this process writes outputs and the gradebook.
+
+def grade_all(assignment, submissions_dir, output_dir, db_url, grader, executor, force=False,
+              progress=lambda result, done, total: None):
+    """Grade every submission in `submissions_dir` with `grader` on `executor`; return the results in
+    student order.
+
+    The gradebook must already know the assignment (gradebook.prepare). Each result is
+    recorded as soon as it arrives, and finished students (a readable result.json, not a
+    grader error) are skipped unless `force`, so an interrupted run resumes. A task whose
+    worker was lost runs again, alone, once; then its row says grader-error. Only this
+    process writes outputs and the gradebook; `progress` hears of each new result.
     """
     output_dir = Path(output_dir)
-    results, jobs = {}, {}
+    results, failures, tasks = {}, {}, {}
     for student_id, found in find_submissions(assignment, submissions_dir).items():
-        done = None if force else report.read_result(output_dir, student_id)
-        if done and done.get("assignment") == assignment.id:
+        done = None if force else _finished(output_dir, student_id, assignment)
+        if done:
             results[student_id] = done
         elif isinstance(found, tuple):
-            results[student_id] = failed(assignment, student_id, *found)
-            _finish(assignment, output_dir, db_url, results[student_id], sandboxed)
+            failures[student_id] = failed(assignment, student_id, *found)
         else:
-            jobs[student_id] = found
-    job = functools.partial(_grade_job, str(assignment.root), assignment.id, db_url=db_url,
-                            limits=limits or assignment.limits, sandboxed=sandboxed, secret=secret)
+            try:
+                tasks[student_id] = nbformat.writes(restored(assignment, found, db_url))
+            except notebook.InvalidNotebook as error:
+                failures[student_id] = failed(assignment, student_id, Status.INVALID_NOTEBOOK, str(error))
+    total = len(failures) + len(tasks)
 
-    def record(student_id, result):
-        _finish(assignment, output_dir, db_url, result, sandboxed)
-        results[student_id] = result
-        progress(result)
+    def record(result):
+        if trace := result.pop("trace", None):
+            log.error("grader error on %s:\n%s", result["student_id"], trace)
+        _finish(assignment, output_dir, db_url, result, grader.sandboxed)
+        results[result["student_id"]] = result
+        recorded.append(result["student_id"])
+        progress(result, len(recorded), total)
 
-    lost = []
-    for student_id, outcome in _pooled(jobs, workers, job):
+    recorded, lost = [], []
+    for result in failures.values():
+        record(result)
+    for student_id, outcome in executor.run(grader, tasks.items()):
         if isinstance(outcome, Exception):
+            log.warning("lost the worker grading %s (%s); it runs again once", student_id, outcome)
             lost.append(student_id)  # a worker died, and a broken pool fails all it still held
         else:
-            record(student_id, outcome)
+            record(outcome)
     for student_id in lost:  # again, each alone, so one submission cannot take others down
-        for _, outcome in _pooled({student_id: jobs[student_id]}, 1, job):
+        for _, outcome in executor.run(grader, [(student_id, tasks[student_id])]):
             if isinstance(outcome, Exception):
                 outcome = failed(assignment, student_id, Status.GRADER_ERROR, f"the grading worker died: {outcome}")
-            record(student_id, outcome)
+            record(outcome)
     ordered = [results[student_id] for student_id in sorted(results)]
     report.write_grades(output_dir / "grades.csv", ordered)
     return ordered

@@ -5,7 +5,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import nbformat
+from nbgrader import utils as nbgrader_utils
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, IncludeHeaderFooter, LockCells
+from traitlets.config.loader import PyFileConfigLoader
 
 from .course import CourseError
 
@@ -18,6 +22,21 @@ def generate(assignment, release_root, db_url):
     if done.returncode != 0:
         raise CourseError(f"nbgrader generate_assignment {assignment.id} failed:\n{done.stderr[-3000:]}")
     return Path(release_root) / assignment.id
+
+
+# generate_assignment's preprocessors up to its SaveCells, which records the checksums they leave
+BEFORE_SAVING = (IncludeHeaderFooter, LockCells, ClearSolutions, ClearOutput, ComputeChecksums)
+
+
+def cell_checksums(assignment):
+    """{cell name: checksum} that `generate_assignment` would record in a gradebook for the source
+    notebook as it is now, computed in this process with the course's nbgrader configuration."""
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(assignment.root)).load_config()
+    nb, resources = nbformat.read(assignment.source_notebook_path, as_version=4), {}
+    for preprocessor in BEFORE_SAVING:
+        nb, resources = preprocessor(config=config).preprocess(nb, resources)
+    return {cell.metadata.nbgrader["grade_id"]: cell.metadata.nbgrader["checksum"] for cell in nb.cells
+            if nbgrader_utils.is_grade(cell) or nbgrader_utils.is_solution(cell) or nbgrader_utils.is_locked(cell)}
 
 
 # nbgrader's CourseDirectory.ignore: caches and checkpoints that running or opening a released

@@ -7,7 +7,6 @@ of its own), a fresh PID namespace, and it runs as an unprivileged uid with
 no capabilities under resource limits, in its own cgroup where one can be made.
 """
 import functools
-import glob
 import itertools
 import logging
 import os
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from traitlets import Any
 
-from . import packages, seccomp, unavailable
+from . import gpus, packages, seccomp, unavailable
 from .cgroups import Cgroup, CgroupUnavailable
 from .execution import LocalKernel
 from .limits import Limits, exit_cause
@@ -91,9 +90,17 @@ def _system_mounts():
     for root in sorted(roots):
         if not root.is_relative_to("/usr"):
             args += _with_parents(root, "--ro-bind")
-    for device in sorted(glob.glob("/dev/nvidia*")):  # GPU runners: the devices, never the host's /dev
-        args += ["--dev-bind", device, device]
     return args
+
+
+def _gpu_mounts(gpu):
+    """GPU `gpu`'s device nodes (gpus.device_nodes), each under its own name in the kernel's /dev
+    (the driver finds a GPU's node by its minor number); none for None. Never the host's /dev nor
+    another GPU's node, which the kernel cannot create either: it has no CAP_MKNOD, and no_new_privs
+    keeps the setuid nvidia-modprobe from making nodes for it."""
+    if gpu is None:
+        return []
+    return [arg for node in gpus.device_nodes(gpu) for arg in ("--dev-bind", node, f"/dev/{Path(node).name}")]
 
 
 def _blocked_packages(names, folder):
@@ -144,11 +151,12 @@ class Jail:
     `grader_dir` is a folder of the grader's that is never mounted writable inside: the
     stand-ins for forbidden packages and the seccomp filter go there. A `numpy_only` kernel
     can import NumPy, the standard library and the kernel's own packages, and nothing else.
+    `gpu` is the index of the one GPU the kernel may use, or None for none (it computes on the CPU).
     """
 
     def __init__(self, limits, workdir, socket_dir, uid, grader_dir, forbidden=(), cgroup=None, settings=None,
-                 numpy_only=False):
-        self.limits, self.workdir, self.socket_dir, self.uid = limits, Path(workdir), socket_dir, uid
+                 numpy_only=False, gpu=None):
+        self.limits, self.workdir, self.socket_dir, self.uid, self.gpu = limits, Path(workdir), socket_dir, uid, gpu
         self.settings = settings or {}
         self.forbidden = frozenset(forbidden)
         self.blocked = _blocked_packages(forbidden, grader_dir)
@@ -174,7 +182,7 @@ class Jail:
         args = ["--proc", "/proc", "--dev", "/dev"]
         for folder, mode in PRIVATE_TMPFS.items():
             args += ["--size", disk, "--perms", mode, "--tmpfs", folder]
-        args += _system_mounts() + _hidden_folders()
+        args += _system_mounts() + _gpu_mounts(self.gpu) + _hidden_folders()
         if self.unavailable:
             args += _numpy_only_folders(self.unavailable, self.forbidden)
         for item in sorted(self.workdir.iterdir()):  # the released data, read-only
@@ -188,9 +196,11 @@ class Jail:
     def _environment(self):
         env = {"HOME": HOME, "USER": "student", "LOGNAME": "student", "LANG": "C.UTF-8", "TMPDIR": "/tmp",
                "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", **self.settings}
-        for name in ("CUDA_VISIBLE_DEVICES", "KERAS_BACKEND"):
-            if name in os.environ:
-                env[name] = os.environ[name]
+        # No CUDA_VISIBLE_DEVICES, the grader's nor one of ours: CUDA numbers from 0 the GPUs whose nodes
+        # it can open, so the one GPU a kernel sees is device 0 whatever its index on the host; the
+        # grader's value names host indices ("3" would hide that device 0), and "0" would say nothing new.
+        if "KERAS_BACKEND" in os.environ:
+            env["KERAS_BACKEND"] = os.environ["KERAS_BACKEND"]
         return [arg for name, value in sorted(env.items()) for arg in ("--setenv", name, value)]
 
     def _limits(self):
@@ -277,14 +287,14 @@ def _cgroup_memory(limits):
 
 
 class SandboxedKernel(LocalKernel):
-    """Starts the kernel inside bubblewrap, with every limit of `Limits` enforced
-    and the packages in `forbidden` hidden."""
+    """Starts the kernel inside bubblewrap, with every limit of `Limits` enforced,
+    the packages in `forbidden` hidden and only GPU `gpu` (an index; None: no GPU) visible."""
 
     confines = True
 
-    def __init__(self, limits=None, forbidden=()):
+    def __init__(self, limits=None, forbidden=(), gpu=None):
         super().__init__(limits)
-        self.forbidden = tuple(forbidden)
+        self.forbidden, self.gpu = tuple(forbidden), gpu
         self.cgroup = CAPPED
 
     @contextmanager
@@ -294,7 +304,7 @@ class SandboxedKernel(LocalKernel):
         try:
             with _kernel_folders(uid) as (sockets, grader_dir):
                 jail = Jail(self.limits, workdir, sockets, uid, grader_dir, self.forbidden, cgroup, self.settings(),
-                            numpy_only)
+                            numpy_only, self.gpu)
                 km = SandboxedKernelManager(kernel_name=self.kernel_name, transport="ipc",
                                             ip=f"{sockets}/kernel", connection_file=f"{sockets}/kernel.json",
                                             jail=jail)

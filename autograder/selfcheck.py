@@ -3,7 +3,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import grading, questions, release, samples
+from . import executors, grading, questions, release, samples
 from .outcome import Status
 
 
@@ -30,9 +30,9 @@ def run(assignment, workers=2):
         for student, edits in (("reference", {}), ("blank", None)):
             samples.write_submission(submissions, student, assignment.notebook_id,
                                      samples.submission(assignment, edits))
+        grader = grading.Grader(str(assignment.root), assignment.id, assignment.limits, True, questions.fresh_secret())
         results = {r["student_id"]: r for r in grading.grade_all(
-            assignment, submissions, Path(scratch) / "out", db_url, questions.fresh_secret(),
-            workers=workers, force=True, progress=lambda result: None)}
+            assignment, submissions, Path(scratch) / "out", db_url, grader, executors.LocalPool(workers), force=True)}
     reference, blank = results["reference"], results["blank"]
     messages = [f"reference: {c['name']}: {c['message']}" for c in reference["checks"]
                 if c["points"] < c["max_points"]]

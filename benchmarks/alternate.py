@@ -20,7 +20,8 @@ def median_seconds(assignment, executors, repeat):
         for _ in range(repeat):
             for name, executor in executors.items():
                 started = time.perf_counter()
-                result = grading.grade_notebook(assignment, path, "alice", db_url, executor, secret)
+                nb = grading.restored(assignment, path, db_url)
+                result = grading.grade_notebook(assignment, nb, "alice", executor, secret)
                 times[name].append(time.perf_counter() - started)
                 assert result["score"] == result["max_score"], result["message"]
     return {name: statistics.median(values) for name, values in times.items()}

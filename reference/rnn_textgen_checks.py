@@ -6,7 +6,7 @@ import numpy as np
 
 from autograder.checks import (Fail, as_array, as_ids, as_tuple, check, draw_seed, expect_close, expect_distribution,
                                expect_gradient, expect_layers, expect_model, expect_named, expect_near_reference,
-                               expect_outputs)
+                               expect_outputs, measured_once)
 from reference import rnn_textgen as ref
 from reference import rnn_textgen_probes as probes
 
@@ -55,7 +55,7 @@ def bits_per_character(logits, targets):
     return float(-log_p[np.arange(len(targets)), targets].mean() / np.log(2))
 
 
-@functools.cache
+@measured_once
 def reference_bits_per_character():
     text, validation = corpus()
     model, char_to_id, _, _ = ref.train_char_model(text, **TRAINING)

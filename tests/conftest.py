@@ -1,6 +1,7 @@
 """Shared fixtures: the real course, the real CLI, and one grading run over many submissions."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograder import course, samples
+from autograder.sandbox import UID_BASE
 
 ROOT = Path(__file__).resolve().parents[1]
 # The suite's own course secret (DESIGN.md: questions come from a secret students never see), fixed so
@@ -43,6 +45,38 @@ def every_core_busy():
         for loop in loops:
             loop.kill()
             loop.wait()
+
+
+def course_copy(folder):
+    """A copy of the course in `folder`, for a test that edits it."""
+    for name in ("assignments", "reference", "release"):
+        shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "nbgrader_config.py", folder)
+    return folder
+
+
+def _status(pid):
+    """{field: value} of /proc/<pid>/status, or {} for a process that is gone."""
+    try:
+        return dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    except (OSError, ValueError):
+        return {}
+
+
+def orphaned_sandbox_processes():
+    """Sandboxed processes (a sandbox uid) whose grader is gone: above them only sandbox processes and
+    bubblewrap, up to init or a reaper. A grader still running on the machine (another run) keeps its own."""
+    orphans = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        info = _status(status.parent.name)
+        if int(info.get("Uid", "0").split()[0]) < UID_BASE:
+            continue
+        pid = status.parent.name
+        while (info := _status(pid)) and (int(info["Uid"].split()[0]) >= UID_BASE or info["Name"] == "bwrap"):
+            pid = info["PPid"]
+        if info and (pid in ("0", "1") or b"python" not in Path(f"/proc/{pid}/cmdline").read_bytes()):
+            orphans.append(status.parent.name)
+    return orphans
 
 
 def lost(result):

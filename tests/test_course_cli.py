@@ -1,11 +1,10 @@
 """selfcheck, release and check through the real CLI."""
-import shutil
 
 import nbformat
 import pytest
 
 from autograder import course, release, samples
-from conftest import ROOT, run_cli, write_notebook
+from conftest import ROOT, course_copy, run_cli, write_notebook
 
 
 def test_selfcheck_reference_full_blank_zero_release_current():
@@ -22,9 +21,7 @@ def test_every_release_is_current(assignment_id, tmp_path):
 
 
 def test_a_stale_release_is_detected_and_release_fixes_it(tmp_path):
-    for name in ("assignments", "reference", "release", "nbgrader_config.py"):
-        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
-        copy(ROOT / name, tmp_path / name)
+    course_copy(tmp_path)
     source = tmp_path / "assignments" / "backprop" / "backprop.ipynb"
     nb = nbformat.read(source, as_version=4)
     nb.cells[0].source += "\n\nA new sentence from the instructor."
