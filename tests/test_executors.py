@@ -1,0 +1,114 @@
+"""Where grading runs: a real Dask cluster grades as the local pool does and loses nothing when a worker
+dies mid-task; the local pool gives each worker a GPU of its own."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import dask
+import distributed
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import gpus
+from autograder.executors import LocalPool
+from conftest import ROOT, orphaned_sandbox_processes, run_cli
+
+SAME = ("score", "status", "message", "checks")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two single-threaded workers; the scheduler leaves a lost task to the grader, which runs it again once."""
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as local:
+            yield local
+
+
+def _some_of(graded, students, folder):
+    for student in students:
+        shutil.copytree(graded["submissions"] / student, folder / student)
+    return folder
+
+
+def _results(output):
+    return {path.parent.name: json.loads(path.read_text()) for path in output.glob("*/result.json")}
+
+
+def _dask_grade(cluster, submissions, output):
+    return ["grade", "backprop", "--submissions", str(submissions), "--output", str(output), "--executor", "dask",
+            "--scheduler", cluster.scheduler_address, "--cell-timeout", "5"]
+
+
+def test_a_dask_cluster_gives_the_local_pools_grades(cluster, graded, tmp_path):
+    students = ["alice", "bob", "carol", "dies", "tampered"]
+    submissions = _some_of(graded, students, tmp_path / "in")
+    done = run_cli(*_dask_grade(cluster, submissions, tmp_path / "out"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"grading backprop on 2 Dask workers at {cluster.scheduler_address}" in done.stdout
+    results = _results(tmp_path / "out")
+    assert sorted(results) == students
+    for student in students:
+        assert {k: results[student][k] for k in SAME} == {k: graded["results"][student][k] for k in SAME}, student
+
+
+def _kill_a_busy_worker(scheduler_address, timeout=300):
+    """SIGKILL the first worker seen running a task (its nanny starts a fresh one); return its address."""
+    with distributed.Client(scheduler_address, timeout="30s") as client:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            busy = [address for address, keys in client.processing().items() if keys]
+            if busy:
+                time.sleep(2)  # well into the task: its kernel is running
+                pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
+                os.kill(pid, signal.SIGKILL)
+                return busy[0]
+            time.sleep(0.2)
+    raise AssertionError("no worker took a task")
+
+
+def test_a_worker_killed_mid_task_loses_nothing(cluster, graded, tmp_path):
+    students = ["alice", "bob", "mallory"]
+    submissions = _some_of(graded, students, tmp_path / "in")
+    run = subprocess.Popen([sys.executable, "-m", "autograder", *_dask_grade(cluster, submissions, tmp_path / "out")],
+                           cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _kill_a_busy_worker(cluster.scheduler_address)
+    stdout, stderr = run.communicate(timeout=900)
+    assert run.returncode == 0, stdout + stderr
+    assert "lost the worker grading" in stdout
+    results = _results(tmp_path / "out")
+    for student in students:
+        assert {k: results[student][k] for k in SAME} == {k: graded["results"][student][k] for k in SAME}, student
+    with Gradebook(f"sqlite:///{tmp_path / 'out' / 'gradebook.db'}") as gb:
+        assert sorted(s.id for s in gb.students) == students
+        assert [len(gb.find_student(s).submissions) for s in students] == [1, 1, 1]
+    assert orphaned_sandbox_processes() == []
+
+
+def which_gpu(student_id, notebook_json):
+    """A stand-in grader: what a pool worker was pinned to."""
+    return os.environ["CUDA_VISIBLE_DEVICES"], os.getpid()
+
+
+def test_the_local_pool_runs_one_worker_per_gpu_each_on_its_own():
+    pool = LocalPool(workers=8, gpu_indices=[3, 7])
+    assert pool.workers == 2 and pool.describe() == "2 local workers on GPUs 3, 7"
+    seen = [outcome for _, outcome in pool.run(which_gpu, [(f"s{i}", "{}") for i in range(6)])]
+    devices_of = {}
+    for device, pid in seen:
+        devices_of.setdefault(pid, set()).add(device)
+    assert {device for device, _ in seen} <= {"3", "7"}
+    assert all(len(devices) == 1 for devices in devices_of.values())
+    assert len(devices_of) <= 2 and len({next(iter(d)) for d in devices_of.values()}) == len(devices_of)
+
+
+def test_a_worker_works_on_the_gpu_it_was_pinned_to_when_that_gpu_is_there(tmp_path):
+    for name in ("nvidia0", "nvidia1", "nvidiactl"):
+        (tmp_path / name).touch()
+    assert gpus.pinned({"CUDA_VISIBLE_DEVICES": "1"}, dev=tmp_path) == 1
+    assert gpus.pinned({"CUDA_VISIBLE_DEVICES": "2"}, dev=tmp_path) is None  # no such GPU: the CPU
+    assert gpus.pinned({"CUDA_VISIBLE_DEVICES": "0,1"}, dev=tmp_path) is None  # not one GPU
+    assert gpus.pinned({}, dev=tmp_path) is None
