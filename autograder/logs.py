@@ -3,6 +3,7 @@ and native libraries' chatter on stderr (TensorFlow's absl start-up lines) off t
 import logging
 import os
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.text import Text
 
@@ -31,6 +32,7 @@ def configure(console, verbosity=0, log_file=None):
     root.setLevel(logging.DEBUG)
     root.addHandler(ConsoleHandler(console, LEVELS[max(-1, min(1, verbosity))]))
     if log_file:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
         to_file = logging.FileHandler(log_file, encoding="utf-8")
         to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(to_file)
