@@ -23,7 +23,7 @@ demo: $(BIN)/autograder bwrap
 	$(BIN)/autograder release $(ASSIGNMENT)
 	rm -rf $(DEMO)
 	$(BIN)/autograder samples $(ASSIGNMENT) --output $(DEMO)/submissions
-	$(BIN)/autograder grade $(ASSIGNMENT) --submissions $(DEMO)/submissions --output $(DEMO)/graded --workers 2
+	$(BIN)/autograder grade $(ASSIGNMENT) --submissions $(DEMO)/submissions --output $(DEMO)/graded
 
 test: $(BIN)/autograder bwrap
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest

@@ -288,7 +288,8 @@ def _cgroup_memory(limits):
 
 class SandboxedKernel(LocalKernel):
     """Starts the kernel inside bubblewrap, with every limit of `Limits` enforced,
-    the packages in `forbidden` hidden and only GPU `gpu` (an index; None: no GPU) visible."""
+    the packages in `forbidden` hidden and only GPU `gpu` (an index; None: no GPU) visible
+    (never in the NumPy-only kernel)."""
 
     confines = True
 
@@ -301,10 +302,11 @@ class SandboxedKernel(LocalKernel):
     def open(self, nb, workdir, numpy_only=False):
         uid = _sandbox_uid()
         cgroup = self._cgroup()
+        gpu = None if numpy_only else self.gpu  # NumPy only: no GPU library loads there, but ctypes could reach libcuda
         try:
             with _kernel_folders(uid) as (sockets, grader_dir):
                 jail = Jail(self.limits, workdir, sockets, uid, grader_dir, self.forbidden, cgroup, self.settings(),
-                            numpy_only, self.gpu)
+                            numpy_only, gpu)
                 km = SandboxedKernelManager(kernel_name=self.kernel_name, transport="ipc",
                                             ip=f"{sockets}/kernel", connection_file=f"{sockets}/kernel.json",
                                             jail=jail)

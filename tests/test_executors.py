@@ -15,7 +15,7 @@ from nbgrader.api import Gradebook
 
 from autograder import gpus
 from autograder.executors import LocalPool
-from conftest import ROOT, orphaned_sandbox_processes, run_cli
+from conftest import ROOT, orphaned_sandbox_processes
 
 SAME = ("score", "status", "message", "checks")
 
@@ -28,63 +28,42 @@ def cluster():
             yield local
 
 
-def _some_of(graded, students, folder):
-    for student in students:
-        shutil.copytree(graded["submissions"] / student, folder / student)
-    return folder
-
-
-def _results(output):
-    return {path.parent.name: json.loads(path.read_text()) for path in output.glob("*/result.json")}
-
-
-def _dask_grade(cluster, submissions, output):
-    return ["grade", "backprop", "--submissions", str(submissions), "--output", str(output), "--executor", "dask",
-            "--scheduler", cluster.scheduler_address, "--cell-timeout", "5"]
-
-
-def test_a_dask_cluster_gives_the_local_pools_grades(cluster, graded, tmp_path):
-    students = ["alice", "bob", "carol", "dies", "tampered"]
-    submissions = _some_of(graded, students, tmp_path / "in")
-    done = run_cli(*_dask_grade(cluster, submissions, tmp_path / "out"))
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert f"grading backprop on 2 Dask workers at {cluster.scheduler_address}" in done.stdout
-    results = _results(tmp_path / "out")
-    assert sorted(results) == students
-    for student in students:
-        assert {k: results[student][k] for k in SAME} == {k: graded["results"][student][k] for k in SAME}, student
-
-
 def _kill_a_busy_worker(scheduler_address, timeout=300):
-    """SIGKILL the first worker seen running a task (its nanny starts a fresh one); return its address."""
+    """SIGKILL the first worker seen running a task (its nanny starts a fresh one)."""
     with distributed.Client(scheduler_address, timeout="30s") as client:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             busy = [address for address, keys in client.processing().items() if keys]
             if busy:
                 time.sleep(2)  # well into the task: its kernel is running
-                pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
-                os.kill(pid, signal.SIGKILL)
-                return busy[0]
+                os.kill(client.run(os.getpid, workers=busy[:1])[busy[0]], signal.SIGKILL)
+                return
             time.sleep(0.2)
     raise AssertionError("no worker took a task")
 
 
-def test_a_worker_killed_mid_task_loses_nothing(cluster, graded, tmp_path):
-    students = ["alice", "bob", "mallory"]
-    submissions = _some_of(graded, students, tmp_path / "in")
-    run = subprocess.Popen([sys.executable, "-m", "autograder", *_dask_grade(cluster, submissions, tmp_path / "out")],
+def test_a_dask_cluster_gives_the_local_pools_grades_and_a_worker_killed_mid_task_loses_nothing(
+        cluster, graded, tmp_path):
+    students = ["alice", "bob", "carol", "dies", "tampered"]
+    for student in students:
+        shutil.copytree(graded["submissions"] / student, tmp_path / "in" / student)
+    output = tmp_path / "out"
+    run = subprocess.Popen([sys.executable, "-m", "autograder", "grade", "backprop", "--submissions",
+                            str(tmp_path / "in"), "--output", str(output), "--executor", "dask", "--scheduler",
+                            cluster.scheduler_address, "--cell-timeout", "5"],
                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _kill_a_busy_worker(cluster.scheduler_address)
     stdout, stderr = run.communicate(timeout=900)
     assert run.returncode == 0, stdout + stderr
+    assert f"grading backprop on 2 Dask workers at {cluster.scheduler_address}" in stdout
     assert "lost the worker grading" in stdout
-    results = _results(tmp_path / "out")
+    results = {path.parent.name: json.loads(path.read_text()) for path in output.glob("*/result.json")}
+    assert sorted(results) == students
     for student in students:
         assert {k: results[student][k] for k in SAME} == {k: graded["results"][student][k] for k in SAME}, student
-    with Gradebook(f"sqlite:///{tmp_path / 'out' / 'gradebook.db'}") as gb:
+    with Gradebook(f"sqlite:///{output / 'gradebook.db'}") as gb:
         assert sorted(s.id for s in gb.students) == students
-        assert [len(gb.find_student(s).submissions) for s in students] == [1, 1, 1]
+        assert all(len(gb.find_student(s).submissions) == 1 for s in students)
     assert orphaned_sandbox_processes() == []
 
 
