@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import time
+from contextlib import closing
 from importlib import metadata
 from pathlib import Path
 
@@ -110,32 +111,42 @@ def cmd_grade(args):
         log.warning("%s; every result will say so.", grading.UNSANDBOXED)
     else:
         sandbox.check_available()
+    executor = executors.pick(args.executor, args.workers, args.scheduler, args.device, native_stderr)
     started = time.monotonic()
     if gradebook.prepare(assignment, db_url):
         log.info("recorded %s's current notebook in the gradebook (nbgrader generate_assignment)", assignment.id)
     else:
         log.debug("the gradebook already holds %s's current notebook", assignment.id)
     secret = questions.course_secret(root, announce=log.warning)
-    executor = executors.pick(args.executor, args.workers, args.scheduler, args.device, native_stderr)
     grader = grading.Grader(str(root), assignment.id, limits, not args.unsafe_no_sandbox, secret)
-    log.info("grading %s on %s", assignment.id, executor.describe())
-    with _progress_bar() as bar:
-        if args.verbose < 0:
-            bar.stop()
-        task = bar.add_task(f"grading {assignment.id}", total=None)
-        results = grading.grade_all(assignment, submissions, output, db_url, grader, executor, force=args.force,
-                                    progress=_report(bar, task))
+    with closing(executor):
+        log.info("grading %s on %s", assignment.id, executor.describe())
+        with _progress_bar() as bar:
+            if args.verbose < 0:
+                bar.stop()
+            task = bar.add_task(f"grading {assignment.id}", total=None)
+            results = grading.grade_all(assignment, submissions, output, db_url, grader, executor,
+                                        force=args.force, progress=_report(bar, task))
     if args.verbose >= 0:
-        table = Table("student_id", "score", "status", "message", title=f"{assignment.id} grades")
-        for result in results:
-            table.add_row(Text(result["student_id"]), f"{result['score']:g}/{result['max_score']:g}",
-                          result["status"], Text(result["message"][:120]))
-        console.print(table)
+        _print_table(assignment, results)
     console.print(f"{len(results)} submissions in {time.monotonic() - started:.1f} s; "
                   f"wrote {output / 'grades.csv'} and the gradebook {db_url}", highlight=False)
-    failing = [r["student_id"] for r in results if r["status"] in args.fail_on]
+    return _exit_status(results, args.fail_on)
+
+
+def _print_table(assignment, results):
+    table = Table("student_id", "score", "status", "message", title=f"{assignment.id} grades")
+    for result in results:
+        table.add_row(Text(result["student_id"]), f"{result['score']:g}/{result['max_score']:g}",
+                      result["status"], Text(result["message"][:120]))
+    console.print(table)
+
+
+def _exit_status(results, fail_on):
+    """1 when a result has a status --fail-on names (a CI job fails), else 0."""
+    failing = [r["student_id"] for r in results if r["status"] in fail_on]
     if failing:
-        console.print(f"[red]--fail-on {','.join(sorted(args.fail_on))}:[/red] {len(failing)} results: "
+        console.print(f"[red]--fail-on {','.join(sorted(fail_on))}:[/red] {len(failing)} results: "
                       f"{escape(', '.join(failing[:20]))}", highlight=False)
         return 1
     return 0

@@ -47,6 +47,9 @@ class LocalPool:
         device = f"GPUs {', '.join(map(str, self.gpu_indices))}" if self.gpu_indices else "CPU"
         return f"{self.workers} local worker{'s' * (self.workers != 1)} on {device}"
 
+    def close(self):
+        """Nothing to release: each run's processes end with it."""
+
     def run(self, grader, tasks):
         tasks = list(tasks)
         if not tasks:
