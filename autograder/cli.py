@@ -114,7 +114,7 @@ def cmd_grade(args):
     executor = executors.pick(args.executor, args.workers, args.scheduler, args.device, native_stderr)
     started = time.monotonic()
     if gradebook.prepare(assignment, db_url):
-        log.info("recorded %s's current notebook in the gradebook (nbgrader generate_assignment)", assignment.id)
+        log.info("recorded %s's current notebook in the gradebook", assignment.id)
     else:
         log.debug("the gradebook already holds %s's current notebook", assignment.id)
     secret = questions.course_secret(root, announce=log.warning)

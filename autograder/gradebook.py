@@ -1,7 +1,5 @@
 """The nbgrader gradebook stays the record: the assignment's cells, then each student's scores."""
-import tempfile
 import warnings
-from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
@@ -20,15 +18,12 @@ def recorded_checksums(assignment, db_url):
 
 
 def prepare(assignment, db_url):
-    """Make sure the gradebook knows the assignment's current notebook, cells and checksums.
-
-    `nbgrader generate_assignment` runs only when the gradebook's checksums differ from the source
-    notebook's (seconds of a subprocess per `grade` otherwise). Returns whether it ran.
-    """
+    """Make sure the gradebook knows the assignment's current notebook, cells and checksums, recording
+    them (`release.record`) only when the gradebook's checksums differ from the source notebook's.
+    Returns whether it recorded."""
     if recorded_checksums(assignment, db_url) == release.cell_checksums(assignment):
         return False
-    with tempfile.TemporaryDirectory() as scratch:
-        release.generate(assignment, Path(scratch), db_url)
+    release.record(assignment, db_url)
     return True
 
 

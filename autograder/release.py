@@ -8,7 +8,9 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils as nbgrader_utils
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, IncludeHeaderFooter, LockCells
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, ClearSolutions, ComputeChecksums,
+                                    IncludeHeaderFooter, LockCells, SaveCells)
 from traitlets.config.loader import PyFileConfigLoader
 
 from .course import CourseError
@@ -25,18 +27,37 @@ def generate(assignment, release_root, db_url):
 
 
 # generate_assignment's preprocessors up to its SaveCells, which records the checksums they leave
-BEFORE_SAVING = (IncludeHeaderFooter, LockCells, ClearSolutions, ClearOutput, ComputeChecksums)
+BEFORE_SAVING = (IncludeHeaderFooter, LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums)
+
+
+def _config(assignment):
+    """The course's nbgrader configuration (nbgrader_config.py)."""
+    return PyFileConfigLoader("nbgrader_config.py", path=str(assignment.root)).load_config()
+
+
+def _through(assignment, preprocessors, resources):
+    """The source notebook through nbgrader's `preprocessors`, configured as the course says."""
+    config, nb = _config(assignment), nbformat.read(assignment.source_notebook_path, as_version=4)
+    for preprocessor in preprocessors:
+        nb, resources = preprocessor(config=config).preprocess(nb, resources)
+    return nb
 
 
 def cell_checksums(assignment):
     """{cell name: checksum} that `generate_assignment` would record in a gradebook for the source
     notebook as it is now, computed in this process with the course's nbgrader configuration."""
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(assignment.root)).load_config()
-    nb, resources = nbformat.read(assignment.source_notebook_path, as_version=4), {}
-    for preprocessor in BEFORE_SAVING:
-        nb, resources = preprocessor(config=config).preprocess(nb, resources)
+    nb = _through(assignment, BEFORE_SAVING, {})
     return {cell.metadata.nbgrader["grade_id"]: cell.metadata.nbgrader["checksum"] for cell in nb.cells
             if nbgrader_utils.is_grade(cell) or nbgrader_utils.is_solution(cell) or nbgrader_utils.is_locked(cell)}
+
+
+def record(assignment, db_url):
+    """Record the source notebook in the gradebook as `generate_assignment` does (the assignment under
+    the course's id, then its SaveCells), in this process: no subprocess and no release written."""
+    with Gradebook(db_url, CourseDirectory(config=_config(assignment)).course_id) as gb:
+        gb.update_or_create_assignment(assignment.id)
+    resources = {"nbgrader": {"db_url": db_url, "assignment": assignment.id, "notebook": assignment.notebook_id}}
+    _through(assignment, (*BEFORE_SAVING, SaveCells), resources)
 
 
 # nbgrader's CourseDirectory.ignore: caches and checkpoints that running or opening a released
