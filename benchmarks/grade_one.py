@@ -5,23 +5,12 @@ Run: `make benchmark` (or `python benchmarks/grade_one.py [--repeat N]`).
 """
 import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import nbformat
+from classroom import ROOT, autograder_grade, nbgrader_autograde, timed, write_class
 
-from autograder import course, gradebook, samples
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def timed(command):
-    started = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
-    return time.perf_counter() - started
+from autograder import course, gradebook
 
 
 def main():
@@ -32,19 +21,13 @@ def main():
     ours, theirs = [], []
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        for folder in ("ours", "submitted"):
-            (scratch / folder / "alice" / "backprop").mkdir(parents=True)
-        notebook = samples.submission(assignment, {})
-        nbformat.write(notebook, scratch / "ours" / "alice" / "backprop.ipynb")
-        nbformat.write(notebook, scratch / "submitted" / "alice" / "backprop" / "backprop.ipynb")
+        submitted = scratch / "submitted"
+        write_class(assignment, submitted, 1)
         db_url = f"sqlite:///{scratch / 'gradebook.db'}"
         gradebook.prepare(assignment, db_url)
         for run in range(repeat):
-            ours.append(timed([sys.executable, "-m", "autograder", "grade", "backprop", "--submissions",
-                               str(scratch / "ours"), "--output", str(scratch / f"out{run}"), "--db", db_url]))
-            theirs.append(timed([sys.executable, "-m", "nbgrader", "autograde", "backprop", "--force",
-                                 f"--db={db_url}", f"--CourseDirectory.submitted_directory={scratch / 'submitted'}",
-                                 f"--CourseDirectory.autograded_directory={scratch / 'autograded'}"]))
+            ours.append(timed(autograder_grade("backprop", submitted, scratch / f"out{run}", "--db", db_url)))
+            theirs.append(timed(nbgrader_autograde("backprop", db_url, submitted, scratch / "autograded")))
     ours_s, theirs_s = statistics.median(ours), statistics.median(theirs)
     print(f"autograder grade (1 submission, whole command): median {ours_s:.2f} s over {repeat} runs")
     print(f"nbgrader autograde (same notebook, whole command): median {theirs_s:.2f} s over {repeat} runs")

@@ -5,11 +5,12 @@ scan only). Both are sandboxed; the difference is the second kernel and its run 
 Run: `make benchmark` (or `python benchmarks/runtime_policy.py [--repeat N] [ID ...]`).
 """
 import argparse
+import os
 from pathlib import Path
 
 from alternate import median_seconds, report
 
-from autograder import course, sandbox
+from autograder import course, logs, sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,6 +29,8 @@ def main():
     sandbox.check_available()
     for assignment_id in args.ids:
         assignment = course.load(ROOT, assignment_id)
+        with logs.stderr_to(os.devnull):
+            assignment.checks  # their import may start Keras: TensorFlow's start-up lines stay off the output
         executors = {"two kernels": sandbox.SandboxedKernel(assignment.limits, assignment.hidden_packages),
                      "one kernel": OneKernel(assignment.limits, assignment.hidden_packages)}
         report(f"{assignment_id}, one correct submission", median_seconds(assignment, executors, args.repeat),
