@@ -88,7 +88,7 @@ class DaskCluster:
         if not scheduler:
             raise ExecutorUnavailable("--executor dask needs --scheduler tcp://HOST:8786")
         try:
-            self._client = distributed.Client(scheduler, timeout="30s")
+            self._client = distributed.Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as error:
             raise ExecutorUnavailable(f"no Dask scheduler answers at {scheduler}: {error}") from None
 
