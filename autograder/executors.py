@@ -10,13 +10,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from . import gpus, logs
 
+DASK_HELP = "the Dask executor needs the `dask` extra: pip install 'autograder[dask]'"
 
 
 class ExecutorUnavailable(RuntimeError):
     """The executor asked for cannot run here: no Dask installed, no scheduler, no GPU."""
-
-
-DASK_HELP = "the Dask executor needs the `dask` extra: pip install 'autograder[dask]'"
 
 
 def cores():

@@ -197,6 +197,7 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, grader, executor,
             except notebook.InvalidNotebook as error:
                 failures[student_id] = failed(assignment, student_id, Status.INVALID_NOTEBOOK, str(error))
     total = len(failures) + len(tasks)
+    recorded, lost = [], []
 
     def record(result):
         if trace := result.pop("trace", None):
@@ -206,7 +207,6 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, grader, executor,
         recorded.append(result["student_id"])
         progress(result, len(recorded), total)
 
-    recorded, lost = [], []
     for result in failures.values():
         record(result)
     for student_id, outcome in executor.run(grader, tasks.items()):

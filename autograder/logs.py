@@ -30,7 +30,7 @@ def configure(console, verbosity=0, log_file=None):
     root = logging.getLogger()
     root.handlers.clear()
     root.setLevel(logging.DEBUG)
-    root.addHandler(ConsoleHandler(console, LEVELS[max(-1, min(1, verbosity))]))
+    root.addHandler(ConsoleHandler(console, LEVELS[verbosity]))
     if log_file:
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
         to_file = logging.FileHandler(log_file, encoding="utf-8")
