@@ -105,21 +105,22 @@ def cmd_grade(args):
     output.mkdir(parents=True, exist_ok=True)
     limits = _limits(assignment.limits, args)
     native_stderr = None if args.verbose > 0 else (args.log_file or os.devnull)
-    with logs.stderr_to(native_stderr):
-        assignment.checks  # their import starts Keras (and TensorFlow's start-up lines) here, quietly
     if args.unsafe_no_sandbox:
         log.warning("%s; every result will say so.", grading.UNSANDBOXED)
     else:
         sandbox.check_available()
-    executor = executors.pick(args.executor, args.workers, args.scheduler, args.device, native_stderr)
-    started = time.monotonic()
-    if gradebook.prepare(assignment, db_url):
-        log.info("recorded %s's current notebook in the gradebook", assignment.id)
-    else:
-        log.debug("the gradebook already holds %s's current notebook", assignment.id)
     secret = questions.course_secret(root, announce=log.warning)
     grader = grading.Grader(str(root), assignment.id, limits, not args.unsafe_no_sandbox, secret)
+    executor = executors.pick(args.executor, args.workers, args.scheduler, args.device, native_stderr)
+    started = time.monotonic()
     with closing(executor):
+        executor.start(grader, len(grading.find_submissions(assignment, submissions)))
+        with logs.stderr_to(native_stderr):
+            assignment.checks  # their import starts Keras (and TensorFlow's start-up lines) here, quietly
+        if gradebook.prepare(assignment, db_url):
+            log.info("recorded %s's current notebook in the gradebook", assignment.id)
+        else:
+            log.debug("the gradebook already holds %s's current notebook", assignment.id)
         log.info("grading %s on %s", assignment.id, executor.describe())
         with _progress_bar() as bar:
             if args.verbose < 0:

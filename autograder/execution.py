@@ -232,7 +232,7 @@ class LocalKernel:
 
     def _client(self, nb, workdir, **options):
         return NotebookClient(nb, kernel_name=self.kernel_name, allow_errors=True, kernel_manager_class=GradingKernelManager,
-                              interrupt_on_timeout=True, record_timing=False,
+                              interrupt_on_timeout=True, record_timing=False, shutdown_kernel="immediate",
                               error_on_timeout={"ename": TIMED_OUT, "evalue": "", "traceback": []},
                               resources={"metadata": {"path": str(workdir)}}, **options)
 

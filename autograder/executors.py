@@ -6,6 +6,7 @@ anything; the coordinator records what they yield.
 """
 import multiprocessing
 import os
+from contextlib import suppress
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from . import gpus, logs
@@ -22,12 +23,16 @@ def cores():
     return len(os.sched_getaffinity(0))
 
 
-def _start_worker(devices, native_stderr):
-    """Pool worker start-up: take the next GPU of `devices` (a queue; None on CPU), and send what native
-    libraries write to the process's stderr (TensorFlow's absl lines) to `native_stderr`."""
+def _start_worker(devices, native_stderr, warm):
+    """Pool worker start-up: take the next GPU of `devices` (a queue; None on CPU), send what native
+    libraries write to the process's stderr (TensorFlow's absl lines) to `native_stderr`, then `warm`
+    (load the assignment) if given: best effort, since a task that cannot load it reports why itself."""
     if devices is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(devices.get())
     logs.redirect_stderr(native_stderr)
+    if warm is not None:
+        with suppress(Exception):
+            warm()
 
 
 class LocalPool:
@@ -40,27 +45,42 @@ class LocalPool:
         else:
             self.workers = workers or cores()
         self.native_stderr = native_stderr
+        self._started = None  # the pool `start` spawned for the next run
 
     def describe(self):
         device = f"GPUs {', '.join(map(str, self.gpu_indices))}" if self.gpu_indices else "CPU"
         return f"{self.workers} local worker{'s' * (self.workers != 1)} on {device}"
 
-    def close(self):
-        """Nothing to release: each run's processes end with it."""
+    def start(self, grader, tasks):
+        """Spawn the workers the next run needs (one per task at most) now, each loading the assignment, so
+        they start while this process still prepares the gradebook."""
+        workers = self._size(tasks)
+        self._started = self._pool(workers, grader.warm)
+        for _ in range(workers):
+            self._started.submit(os.getpid)  # a pool spawns a process per task while none is idle
 
-    def run(self, grader, tasks):
-        tasks = list(tasks)
-        if not tasks:
-            return
-        workers = max(1, min(self.workers, len(tasks)))
+    def close(self):
+        """Stop workers started for a run that never came."""
+        if self._started:
+            self._started.shutdown(cancel_futures=True)
+
+    def _size(self, tasks):
+        return max(1, min(self.workers, tasks))
+
+    def _pool(self, workers, warm=None):
         context = multiprocessing.get_context("spawn")
         devices = None
         if self.gpu_indices:  # one worker per GPU at most, each on its own
             devices = context.Queue()
             for index in self.gpu_indices[:workers]:
                 devices.put(index)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
-                                 initargs=(devices, self.native_stderr)) as pool:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                                   initargs=(devices, self.native_stderr, warm))
+
+    def run(self, grader, tasks):
+        tasks = list(tasks)
+        pool, self._started = self._started or self._pool(self._size(len(tasks))), None
+        with pool:
             futures = {pool.submit(grader, student_id, nb): student_id for student_id, nb in tasks}
             for future in as_completed(futures):
                 try:
@@ -93,6 +113,9 @@ class DaskCluster:
     def describe(self):
         workers = self._client.scheduler_info()["workers"]
         return f"{len(workers)} Dask worker{'s' * (len(workers) != 1)} at {self.scheduler}"
+
+    def start(self, grader, tasks):
+        """Nothing to start: the cluster's workers are running, and load the assignment with their first task."""
 
     def close(self):
         self._client.close()

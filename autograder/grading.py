@@ -95,6 +95,10 @@ class Grader:
     sandboxed: bool
     secret: bytes
 
+    def warm(self):
+        """Load the assignment and import its checks (Keras, for some) before the first task needs them."""
+        return course.load(Path(self.course_root), self.assignment_id).checks
+
     def __call__(self, student_id, notebook_json):
         """Grade a restored notebook (nbformat JSON text); a result dict whatever happens, with the
         traceback under `trace` when the grader itself failed."""

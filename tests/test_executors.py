@@ -1,6 +1,7 @@
 """Where grading runs: a real Dask cluster grades as the local pool does and loses nothing when a worker
 dies mid-task; the local pool gives each worker a GPU of its own."""
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -91,3 +92,26 @@ def test_a_worker_works_on_the_gpu_it_was_pinned_to_when_that_gpu_is_there(tmp_p
     assert gpus.pinned({"CUDA_VISIBLE_DEVICES": "2"}, dev=tmp_path) is None  # no such GPU: the CPU
     assert gpus.pinned({"CUDA_VISIBLE_DEVICES": "0,1"}, dev=tmp_path) is None  # not one GPU
     assert gpus.pinned({}, dev=tmp_path) is None
+
+
+class WarmedGrader:
+    """A stand-in grader: `warm` runs in each worker as it starts; a task says whether its process was warmed."""
+
+    def warm(self):
+        os.environ["WARMED_BY"] = str(os.getpid())
+
+    def __call__(self, student_id, notebook_json):
+        return os.environ.get("WARMED_BY"), os.getpid()
+
+
+def test_workers_started_before_the_run_are_warmed_and_grade_it_and_unused_ones_stop():
+    pool = LocalPool(workers=2)
+    pool.start(WarmedGrader(), tasks=5)
+    seen = [outcome for _, outcome in pool.run(WarmedGrader(), [(f"s{i}", "{}") for i in range(5)])]
+    assert len(seen) == 5 and all(warmed == str(pid) for warmed, pid in seen)
+    assert len({pid for _, pid in seen}) <= 2
+    others = set(multiprocessing.active_children())  # the Dask cluster's, while the module's fixture lives
+    pool.start(WarmedGrader(), tasks=1)
+    assert len(set(multiprocessing.active_children()) - others) == 1
+    pool.close()  # a run that never came: its worker stops
+    assert set(multiprocessing.active_children()) <= others
