@@ -8,6 +8,8 @@ from functools import cached_property
 from pathlib import Path
 
 import nbformat
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config.loader import PyFileConfigLoader
 
 from . import notebook, policy, probes
 from .checks import Check
@@ -53,6 +55,16 @@ class Assignment:
     @property
     def release_notebook_path(self):
         return self.release_dir / f"{self.id}.ipynb"
+
+    @cached_property
+    def nbgrader_config(self):
+        """The course's nbgrader configuration (nbgrader_config.py), as nbgrader's own tools read it."""
+        return PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+
+    @property
+    def course_id(self):
+        """The course id nbgrader records the course's gradebook rows under."""
+        return CourseDirectory(config=self.nbgrader_config).course_id
 
     @cached_property
     def source_notebook(self):

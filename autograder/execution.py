@@ -231,8 +231,10 @@ class LocalKernel:
         return {**{name: os.environ[name] for name in keep if name in os.environ}, **self.settings()}
 
     def _client(self, nb, workdir, **options):
-        return NotebookClient(nb, kernel_name=self.kernel_name, allow_errors=True, kernel_manager_class=GradingKernelManager,
-                              interrupt_on_timeout=True, record_timing=False, shutdown_kernel="immediate",
+        # shut down at once: the outputs are in, and a graceful shutdown waits for the kernel to leave
+        return NotebookClient(nb, kernel_name=self.kernel_name, allow_errors=True,
+                              kernel_manager_class=GradingKernelManager, shutdown_kernel="immediate",
+                              interrupt_on_timeout=True, record_timing=False,
                               error_on_timeout={"ename": TIMED_OUT, "evalue": "", "traceback": []},
                               resources={"metadata": {"path": str(workdir)}}, **options)
 

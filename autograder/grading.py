@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from nbgrader import utils as nbgrader_utils
 
 from . import course, gpus, gradebook, judge, notebook, policy, questions, release, report
 from .execution import LocalKernel
@@ -152,19 +153,56 @@ def find_submissions(assignment, submissions_dir):
     return found
 
 
-def _finish(assignment, output_dir, db_url, result, sandboxed):
-    """Record one result in the gradebook, then write its files (result.json last: it marks done).
+def handed_in(path, submissions_dir):
+    """(time, problem) of the notebook at `path`: the UTC time in the timestamp.txt beside it (nbgrader's
+    submitted/ layout), read as nbgrader reads it; (None, None) without one; (None, why) when unusable."""
+    stamp = path.parent / "timestamp.txt"
+    name = stamp.relative_to(submissions_dir)
+    if stamp.is_symlink() or (stamp.exists() and not stamp.is_file()):
+        return None, f"{name} is not a plain file, so no late penalty applies"
+    if not stamp.exists():
+        return None, None
+    try:
+        with stamp.open("rb") as stream:
+            return nbgrader_utils.parse_utc(stream.read(200).decode("utf-8").strip()), None
+    except (OSError, UnicodeDecodeError, ValueError, OverflowError) as error:
+        return None, f"{name} is not a time nbgrader reads ({type(error).__name__}), so no late penalty applies"
 
-    A result graded without the sandbox says so in its message and its `sandbox` field.
+
+def _lateness(seconds, penalty):
+    """What a late submission's message says: how late, and the penalty the course's nbgrader configuration gave."""
+    late = f"handed in {seconds / 3600:.1f} h after the due date"
+    return f"{late}: late penalty {penalty:g} points (nbgrader)" if penalty else f"{late} (no late penalty configured)"
+
+
+def _note(result, note, first=False):
+    """Add `note` to the result's message, after what it says or, `first`, before."""
+    result["message"] = "; ".join(filter(None, [note, result["message"]] if first else [result["message"], note]))
+
+
+def _finish(assignment, output_dir, db_url, result, sandboxed, handed=(None, None)):
+    """Record one result in the gradebook, with the submission's time when `handed` (`handed_in`) knows it,
+    then write its files (result.json last: it marks done).
+
+    A result graded without the sandbox says so in its message and its `sandbox` field; a late one says how
+    late, and the penalty nbgrader gave it.
     """
+    timestamp, problem = handed
     result["sandbox"] = "bubblewrap" if sandboxed else "none"
+    result["timestamp"] = timestamp and timestamp.isoformat()
     if not sandboxed:
-        result["message"] = "; ".join(filter(None, [UNSANDBOXED, result["message"]]))
+        _note(result, UNSANDBOXED, first=True)
+    if problem:
+        log.warning("%s: %s", result["student_id"], problem)
+        _note(result, problem)
     if result["status"] != Status.INVALID_SUBMISSION:  # no student to record: the folder itself is unusable
         scores = {}
         for item in result["checks"]:
             scores[item["grade_id"]] = scores.get(item["grade_id"], 0) + item["points"]
-        gradebook.record(db_url, assignment, result["student_id"], scores)
+        late, penalty = gradebook.record(db_url, assignment, result["student_id"], scores, timestamp)
+        if late > 0:
+            _note(result, _lateness(late, penalty))
+        result["late_penalty"] = penalty or 0
     report.write_student(output_dir, result)
 
 
@@ -188,7 +226,7 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, grader, executor,
     process writes outputs and the gradebook; `progress` hears of each new result.
     """
     output_dir = Path(output_dir)
-    results, failures, tasks = {}, {}, {}
+    results, failures, tasks, times = {}, {}, {}, {}
     for student_id, found in find_submissions(assignment, submissions_dir).items():
         done = None if force else _finished(output_dir, student_id, assignment)
         if done:
@@ -196,6 +234,7 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, grader, executor,
         elif isinstance(found, tuple):
             failures[student_id] = failed(assignment, student_id, *found)
         else:
+            times[student_id] = handed_in(found, submissions_dir)
             try:
                 tasks[student_id] = nbformat.writes(restored(assignment, found, db_url))
             except notebook.InvalidNotebook as error:
@@ -206,7 +245,8 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, grader, executor,
     def record(result):
         if trace := result.pop("trace", None):
             log.error("grader error on %s:\n%s", result["student_id"], trace)
-        _finish(assignment, output_dir, db_url, result, grader.sandboxed)
+        handed = times.get(result["student_id"], (None, None))
+        _finish(assignment, output_dir, db_url, result, grader.sandboxed, handed)
         results[result["student_id"]] = result
         recorded.append(result["student_id"])
         progress(result, len(recorded), total)

@@ -11,7 +11,6 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, ClearSolutions, ComputeChecksums,
                                     IncludeHeaderFooter, LockCells, SaveCells)
-from traitlets.config.loader import PyFileConfigLoader
 
 from .course import CourseError
 
@@ -30,14 +29,9 @@ def generate(assignment, release_root, db_url):
 BEFORE_SAVING = (IncludeHeaderFooter, LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums)
 
 
-def _config(assignment):
-    """The course's nbgrader configuration (nbgrader_config.py)."""
-    return PyFileConfigLoader("nbgrader_config.py", path=str(assignment.root)).load_config()
-
-
 def _through(assignment, preprocessors, resources):
     """The source notebook through nbgrader's `preprocessors`, configured as the course says."""
-    config, nb = _config(assignment), nbformat.read(assignment.source_notebook_path, as_version=4)
+    config, nb = assignment.nbgrader_config, nbformat.read(assignment.source_notebook_path, as_version=4)
     for preprocessor in preprocessors:
         nb, resources = preprocessor(config=config).preprocess(nb, resources)
     return nb
@@ -54,7 +48,7 @@ def cell_checksums(assignment):
 def record(assignment, db_url):
     """Record the source notebook in the gradebook as `generate_assignment` does (the assignment under
     the course's id, then its SaveCells), in this process: no subprocess and no release written."""
-    with Gradebook(db_url, CourseDirectory(config=_config(assignment)).course_id) as gb:
+    with Gradebook(db_url, assignment.course_id) as gb:
         gb.update_or_create_assignment(assignment.id)
     resources = {"nbgrader": {"db_url": db_url, "assignment": assignment.id, "notebook": assignment.notebook_id}}
     _through(assignment, (*BEFORE_SAVING, SaveCells), resources)
