@@ -17,7 +17,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from rich.table import Table
 from rich.text import Text
 
-from . import (course, executors, gradebook, grading, logs, questions, release, samples, sandbox, selfcheck,
+from . import (course, executors, exports, gradebook, grading, logs, questions, release, samples, sandbox, selfcheck,
                student_check)
 from .execution import QUIET_FRAMEWORKS
 from .limits import Limits
@@ -167,6 +167,15 @@ def _limits(defaults, args):
     return dataclasses.replace(defaults, **{k: v for k, v in overrides.items() if v is not None})
 
 
+def cmd_export(args):
+    assignment = course.load(course.find_root(), args.id)
+    results = exports.read_run(assignment.id, Path(args.source))
+    written = exports.FORMATS[args.to](assignment.id, results, Path(args.output))
+    console.print(f"exported {len(results)} students' grades of {assignment.id} for {args.to}: "
+                  f"{len(written)} file{'s' * (len(written) != 1)} in {args.output}", highlight=False)
+    return 0
+
+
 def cmd_samples(args):
     root = course.find_root()
     assignment = course.load(root, args.id)
@@ -230,6 +239,12 @@ def parser():
     sub.add_argument("--unsafe-no-sandbox", action="store_true",
                      help="run student code unconfined (trusted code only; every result says so)")
     sub.set_defaults(func=cmd_grade)
+    sub = add_parser("export", help="a grading run's grades as a CSV, a Canvas import or Gradescope results")
+    sub.add_argument("id")
+    sub.add_argument("--to", choices=sorted(exports.FORMATS), required=True)
+    sub.add_argument("--from", dest="source", required=True, metavar="OUT", help="the folder `grade --output` wrote")
+    sub.add_argument("--output", required=True, metavar="DIR")
+    sub.set_defaults(func=cmd_export)
     return top
 
 

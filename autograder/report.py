@@ -42,7 +42,7 @@ def atomic_write(path, text):
     os.replace(temporary, path)
 
 
-def _inert(value):
+def inert(value):
     """A CSV cell a spreadsheet shows as text: a leading quote before a string that starts like a formula."""
     return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
@@ -52,7 +52,7 @@ def write_grades(path, results):
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows({field: _inert(result.get(field)) for field in CSV_FIELDS} for result in results)
+    writer.writerows({field: inert(result.get(field)) for field in CSV_FIELDS} for result in results)
     atomic_write(path, buffer.getvalue())
 
 

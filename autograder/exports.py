@@ -1,0 +1,99 @@
+"""A grading run's results in the forms courses upload: a CSV with a column per check, a Canvas
+gradebook import, and Gradescope's results.json per student.
+
+Each reads what `grade --output OUT` wrote (grades.csv, then each student's result.json). The
+score a course uploads is nbgrader's: the judge's score less the late penalty, never below zero.
+Only the student-facing messages leave: never a check's code or an expected value.
+"""
+import csv
+import io
+import json
+import logging
+from pathlib import Path
+
+from . import report
+from .course import CourseError
+
+log = logging.getLogger(__name__)
+CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+
+
+def final_score(result):
+    """What the student gets: the judge's score less nbgrader's late penalty, as `nbgrader export` has it."""
+    return max(0.0, result["score"] - result.get("late_penalty", 0))
+
+
+def read_run(assignment_id, output_dir):
+    """The results of one `grade` run in `output_dir`, in student order; a student whose folder name is not a
+    usable id (never a student an LMS knows) is left out and named in the log."""
+    grades = Path(output_dir) / "grades.csv"
+    if not grades.is_file():
+        raise CourseError(f"{grades} is missing: run `autograder grade {assignment_id} --output {output_dir}` first")
+    results = []
+    for row in report.read_grades(grades):
+        student = row["student_id"]
+        if report.id_problem(student):
+            log.warning("left out %r: %s", student, report.id_problem(student))
+            continue
+        result = report.read_result(output_dir, student)
+        if result is None:
+            raise CourseError(f"{report.student_folder(output_dir, student) / 'result.json'} is missing or not JSON")
+        if result.get("assignment") != assignment_id:
+            raise CourseError(f"{output_dir} holds grades of {result.get('assignment')!r}, not {assignment_id!r}")
+        results.append(result)
+    return results
+
+
+def _write_rows(path, rows):
+    """A CSV file whose cells a spreadsheet shows as text (report's defence against formulas)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([[report.inert(cell) for cell in row] for row in rows])
+    report.atomic_write(path, buffer.getvalue())
+    return path
+
+
+def to_csv(assignment_id, results, folder):
+    """One row per student: the totals, then the points of each check, by its name."""
+    names = list(dict.fromkeys(check["name"] for result in results for check in result["checks"]))
+    rows = [["student_id", "score", "max_score", "late_penalty", "final_score", "status", "timestamp", *names]]
+    for result in results:
+        points = {check["name"]: check["points"] for check in result["checks"]}
+        rows.append([result["student_id"], result["score"], result["max_score"], result.get("late_penalty", 0),
+                     final_score(result), result["status"], result.get("timestamp") or "",
+                     *(points.get(name, "") for name in names)])
+    return [_write_rows(Path(folder) / f"{assignment_id}-grades.csv", rows)]
+
+
+def to_canvas(assignment_id, results, folder):
+    """Canvas's gradebook import: the identity columns (students matched on SIS Login ID, which must be the
+    nbgrader student id), a "Points Possible" row, and one column named after the assignment."""
+    points_possible = max((result["max_score"] for result in results), default=0)
+    rows = [[*CANVAS_IDENTITY, assignment_id], ["Points Possible", "", "", "", "", points_possible]]
+    rows += [[result["student_id"], "", "", result["student_id"], "", final_score(result)] for result in results]
+    return [_write_rows(Path(folder) / f"{assignment_id}-canvas.csv", rows)]
+
+
+def gradescope_results(result):
+    """Gradescope's results.json for one result: a test per check (its points and message), the total."""
+    late = result.get("late_penalty", 0)
+    summary = f"{result['status']}: {result['message']}" if result["message"] else result["status"]
+    return {"score": final_score(result), "execution_time": result.get("seconds", 0), "visibility": "visible",
+            "output": summary + (f" (late penalty {late:g})" if late else ""),
+            "tests": [{"name": check["name"], "number": str(number), "score": check["points"],
+                       "max_score": check["max_points"], "output": check["message"], "visibility": "visible",
+                       "status": "passed" if check["points"] == check["max_points"] else "failed",
+                       "tags": list(check["functions"])}
+                      for number, check in enumerate(result["checks"], start=1)]}
+
+
+def to_gradescope(assignment_id, results, folder):
+    """A results.json per student, in `folder`/<student>/."""
+    paths = []
+    for result in results:
+        path = report.student_folder(folder, result["student_id"]) / "results.json"
+        report.atomic_write(path, json.dumps(gradescope_results(result), indent=2) + "\n")
+        paths.append(path)
+    return paths
+
+
+FORMATS = {"csv": to_csv, "canvas": to_canvas, "gradescope": to_gradescope}
