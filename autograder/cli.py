@@ -2,9 +2,12 @@
 import argparse
 import dataclasses
 import functools
+import json
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import time
 from contextlib import closing
 from importlib import metadata
@@ -17,8 +20,8 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from rich.table import Table
 from rich.text import Text
 
-from . import (course, executors, exports, gradebook, grading, logs, questions, release, samples, sandbox, selfcheck,
-               student_check)
+from . import (course, executors, exports, gradebook, grading, logs, questions, release, report, samples, sandbox,
+               selfcheck, student_check)
 from .execution import QUIET_FRAMEWORKS
 from .limits import Limits
 from .outcome import Status
@@ -176,6 +179,29 @@ def cmd_export(args):
     return 0
 
 
+def cmd_run(args):
+    """One notebook graded on its own, as Gradescope's run_autograder hands it over: the same grading as
+    `grade` (one worker), then OUTPUT/results.json in Gradescope's format."""
+    notebook = Path(args.notebook)
+    if not notebook.is_file():
+        raise course.CourseError(f"{notebook} is not a file")
+    assignment_id = args.id or notebook.stem
+    if problem := report.id_problem(args.student):
+        raise course.CourseError(f"--student {args.student}: {problem}")
+    with tempfile.TemporaryDirectory(prefix="autograder-run-") as scratch:
+        submissions = Path(scratch) / "submissions"
+        (submissions / args.student).mkdir(parents=True)
+        shutil.copyfile(notebook, submissions / args.student / f"{assignment_id}.ipynb")
+        status = cmd_grade(argparse.Namespace(**{
+            **vars(args), "id": assignment_id, "submissions": str(submissions), "workers": 1, "executor": "local",
+            "scheduler": None, "device": "auto", "force": True}))
+    result = report.read_result(args.output, args.student)
+    path = Path(args.output) / "results.json"
+    report.atomic_write(path, json.dumps(exports.gradescope_results(result), indent=2) + "\n")
+    console.print(f"wrote {path}", highlight=False)
+    return status
+
+
 def cmd_samples(args):
     root = course.find_root()
     assignment = course.load(root, args.id)
@@ -194,6 +220,24 @@ def _output_options():
                         help="only warnings, errors and the summary")
     common.add_argument("--log-file", metavar="PATH", help="also write every message, in full, to PATH")
     return common
+
+
+def _grading_options():
+    """What `grade` and `run` both take: the gradebook, the limits, the sandbox and the exit-code policy."""
+    options = argparse.ArgumentParser(add_help=False)
+    option = options.add_argument
+    option("--fail-on", type=_statuses, default=set(), metavar="STATUS,...",
+           help="exit with status 1 when any result has one of these statuses (e.g. grader-error,timeout)")
+    option("--db", help="gradebook URL (default: sqlite in the output folder)")
+    option("--cell-timeout", type=float, help="CPU seconds per cell and per check; a kernel that waits is "
+           "stopped at 3 times that of wall clock (default: the assignment's)")
+    option("--notebook-timeout", type=float, help="CPU seconds per kernel's run of the notebook "
+           "(default: the assignment's)")
+    option("--limit", action="append", default=[], metavar="NAME=VALUE",
+           help=f"override one of the assignment's limits ({', '.join(Limits.names())})")
+    option("--unsafe-no-sandbox", action="store_true",
+           help="run student code unconfined (trusted code only; every result says so)")
+    return options
 
 
 def parser():
@@ -216,7 +260,8 @@ def parser():
     sub.add_argument("id")
     sub.add_argument("--output", required=True)
     sub.set_defaults(func=cmd_samples)
-    sub = add_parser("grade", help="grade a folder of submissions")
+    grading_options = _grading_options()
+    sub = add_parser("grade", help="grade a folder of submissions", parents=[common, grading_options])
     sub.add_argument("id")
     sub.add_argument("--submissions", required=True, help="DIR/<student_id>/<id>.ipynb")
     sub.add_argument("--output", required=True)
@@ -226,19 +271,15 @@ def parser():
     sub.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler, tcp://HOST:8786")
     sub.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto",
                      help="auto: this machine's GPUs where it has any (one worker each), else its cores")
-    sub.add_argument("--fail-on", type=_statuses, default=set(), metavar="STATUS,...",
-                     help="exit with status 1 when any result has one of these statuses (e.g. grader-error,timeout)")
-    sub.add_argument("--db", help="gradebook URL (default: sqlite in the output folder)")
     sub.add_argument("--force", action="store_true", help="regrade finished submissions")
-    sub.add_argument("--cell-timeout", type=float, help="CPU seconds per cell and per check; a kernel that "
-                     "waits is stopped at 3 times that of wall clock (default: the assignment's)")
-    sub.add_argument("--notebook-timeout", type=float, help="CPU seconds per kernel's run of the notebook "
-                     "(default: the assignment's)")
-    sub.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
-                     help=f"override one of the assignment's limits ({', '.join(Limits.names())})")
-    sub.add_argument("--unsafe-no-sandbox", action="store_true",
-                     help="run student code unconfined (trusted code only; every result says so)")
     sub.set_defaults(func=cmd_grade)
+    sub = add_parser("run", help="grade one notebook and write Gradescope's results.json (its run_autograder)",
+                     parents=[common, grading_options])
+    sub.add_argument("notebook")
+    sub.add_argument("--output", required=True, metavar="DIR", help="results.json, result.json and feedback.html")
+    sub.add_argument("--id", help="the assignment (default: the notebook's file name without .ipynb)")
+    sub.add_argument("--student", default="student", help="the student id its gradebook rows get")
+    sub.set_defaults(func=cmd_run)
     sub = add_parser("export", help="a grading run's grades as a CSV, a Canvas import or Gradescope results")
     sub.add_argument("id")
     sub.add_argument("--to", choices=sorted(exports.FORMATS), required=True)

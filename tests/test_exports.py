@@ -75,3 +75,25 @@ def test_an_export_from_a_folder_that_grade_did_not_write_names_what_is_missing(
     done = run_cli("export", "backprop", "--to", "canvas", "--from", str(tmp_path), "--output", str(tmp_path / "x"))
     assert done.returncode == 2
     assert f"{tmp_path / 'grades.csv'} is missing" in " ".join(done.stdout.split()) and "Traceback" not in done.stderr
+
+
+def test_run_grades_one_notebook_into_gradescopes_results(graded, tmp_path):
+    """What a Gradescope run_autograder calls: the submission under any file name, the assignment named;
+    as the same student, the same questions and the same points as `grade` gave."""
+    upload = tmp_path / "bob (2).ipynb"
+    upload.write_bytes((graded["submissions"] / "bob" / "backprop.ipynb").read_bytes())
+    done = run_cli("run", str(upload), "--id", "backprop", "--student", "bob", "--output", str(tmp_path / "results"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    jsonschema.validate(results, GRADESCOPE)
+    checks = graded["results"]["bob"]["checks"]
+    assert [(t["name"], t["score"]) for t in results["tests"]] == [(c["name"], c["points"]) for c in checks]
+    assert results["score"] == graded["results"]["bob"]["score"] < 100
+
+
+def test_run_names_a_notebook_that_is_no_assignment(tmp_path):
+    upload = tmp_path / "homework.ipynb"
+    upload.write_text("{}")
+    done = run_cli("run", str(upload), "--output", str(tmp_path / "results"))
+    assert done.returncode == 2 and "no assignment 'homework'" in done.stdout
+    assert not (tmp_path / "results" / "results.json").exists()
