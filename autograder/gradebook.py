@@ -30,10 +30,11 @@ def prepare(assignment, db_url):
     return True
 
 
-def record(db_url, assignment, student_id, scores, timestamp=None):
-    """Store each grade cell's autograded score for `student_id` as nbgrader's SaveAutoGrades does: a
-    manual score a grader gave stays, and its cell goes back to the grading queue. Then the submission's
-    `timestamp` when known, and nbgrader's AssignLatePenalties under the course's configuration.
+def record(db_url, assignment, student_id, scores, comments, timestamp=None):
+    """Store each grade cell's autograded score for `student_id` as nbgrader's SaveAutoGrades does (a
+    manual score a grader gave stays, and its cell goes back to the grading queue) and the automatic
+    comment of each solution cell in `comments` ({grade_id: text or None}, what the formgrader shows).
+    Then the submission's `timestamp` when known, and nbgrader's AssignLatePenalties under the course's configuration.
     Returns (seconds late, the late penalty nbgrader recorded, or None)."""
     with Gradebook(db_url, assignment.course_id) as gb, warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # nbgrader's own autoflush notices, harmless
@@ -43,6 +44,8 @@ def record(db_url, assignment, student_id, scores, timestamp=None):
             grade = gb.find_grade(grade_id, assignment.notebook_id, assignment.id, student_id)
             grade.auto_score = score
             grade.needs_manual_grade = grade.manual_score is not None
+        for grade_id, text in comments.items():
+            gb.find_comment(grade_id, assignment.notebook_id, assignment.id, student_id).auto_comment = text
         gb.db.commit()
     resources = {"nbgrader": {"db_url": db_url, "assignment": assignment.id, "notebook": assignment.notebook_id,
                               "student": student_id}}

@@ -180,7 +180,24 @@ def _note(result, note, first=False):
     result["message"] = "; ".join(filter(None, [note, result["message"]] if first else [result["message"], note]))
 
 
-def _finish(assignment, output_dir, db_url, result, sandboxed, handed=(None, None)):
+def unanswered(nb):
+    """The solution cells of a restored notebook left as released (nbgrader's checksum still matches)."""
+    return {grade_id for grade_id, cell in notebook.solution_cells(nb).items()
+            if cell.metadata.nbgrader.get("checksum") == nbgrader_utils.compute_checksum(cell)}
+
+
+def _comments(assignment, result, unanswered_cells):
+    """{solution cell: its automatic comment}: SaveAutoGrades' "No response." for one left as released, else
+    the message of each check of its function that lost points (a solution cell is named after its function),
+    or None when none did."""
+    def lost(function):
+        return "\n".join(f"{check['name']}: {check['message']}" for check in result["checks"]
+                         if function in check["functions"] and check["points"] < check["max_points"])
+    return {function: "No response." if function in unanswered_cells else lost(function) or None
+            for function in assignment.functions}
+
+
+def _finish(assignment, output_dir, db_url, result, sandboxed, handed=(None, None), unanswered_cells=()):
     """Record one result in the gradebook, with the submission's time when `handed` (`handed_in`) knows it,
     then write its files (result.json last: it marks done).
 
@@ -199,7 +216,8 @@ def _finish(assignment, output_dir, db_url, result, sandboxed, handed=(None, Non
         scores = {}
         for item in result["checks"]:
             scores[item["grade_id"]] = scores.get(item["grade_id"], 0) + item["points"]
-        late, penalty = gradebook.record(db_url, assignment, result["student_id"], scores, timestamp)
+        late, penalty = gradebook.record(db_url, assignment, result["student_id"], scores,
+                                         _comments(assignment, result, unanswered_cells), timestamp)
         if late > 0:
             _note(result, _lateness(late, penalty))
         result["late_penalty"] = penalty or 0
@@ -226,7 +244,7 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, grader, executor,
     process writes outputs and the gradebook; `progress` hears of each new result.
     """
     output_dir = Path(output_dir)
-    results, failures, tasks, times = {}, {}, {}, {}
+    results, failures, tasks, times, unanswered_cells = {}, {}, {}, {}, {}
     for student_id, found in find_submissions(assignment, submissions_dir).items():
         done = None if force else _finished(output_dir, student_id, assignment)
         if done:
@@ -236,7 +254,8 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, grader, executor,
         else:
             times[student_id] = handed_in(found, submissions_dir)
             try:
-                tasks[student_id] = nbformat.writes(restored(assignment, found, db_url))
+                nb = restored(assignment, found, db_url)
+                tasks[student_id], unanswered_cells[student_id] = nbformat.writes(nb), unanswered(nb)
             except notebook.InvalidNotebook as error:
                 failures[student_id] = failed(assignment, student_id, Status.INVALID_NOTEBOOK, str(error))
     total = len(failures) + len(tasks)
@@ -245,8 +264,9 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, grader, executor,
     def record(result):
         if trace := result.pop("trace", None):
             log.error("grader error on %s:\n%s", result["student_id"], trace)
-        handed = times.get(result["student_id"], (None, None))
-        _finish(assignment, output_dir, db_url, result, grader.sandboxed, handed)
+        student_id = result["student_id"]
+        handed = times.get(student_id, (None, None))
+        _finish(assignment, output_dir, db_url, result, grader.sandboxed, handed, unanswered_cells.get(student_id, ()))
         results[result["student_id"]] = result
         recorded.append(result["student_id"])
         progress(result, len(recorded), total)

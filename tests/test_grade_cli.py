@@ -122,6 +122,13 @@ def test_scores_land_in_the_gradebook_and_nbgrader_export_still_works(graded, tm
     with Gradebook(db_url) as gb:
         assert gb.find_submission("backprop", "bob").score == graded["results"]["bob"]["score"]
         assert gb.find_submission("backprop", "alice").score == 100
+        # the formgrader's comments: the judge's message on the function that lost points, as SaveAutoGrades
+        # would say of a solution left blank
+        lost = [c for c in graded["results"]["bob"]["checks"] if c["points"] < c["max_points"]]
+        assert gb.find_comment("backward", "backprop", "backprop", "bob").auto_comment == "\n".join(
+            f"{c['name']}: {c['message']}" for c in lost if "backward" in c["functions"])
+        assert gb.find_comment("sigmoid", "backprop", "backprop", "bob").auto_comment is None
+        assert gb.find_comment("sigmoid", "backprop", "backprop", "carol").auto_comment == "No response."
     export = tmp_path / "export.csv"
     done = subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--db={db_url}", f"--to={export}"],
                           cwd=ROOT, capture_output=True, text=True)
