@@ -1,4 +1,4 @@
-"""The grading pipeline of DESIGN.md: one submission, then a folder of them."""
+"""The grading pipeline of docs/design.md: one submission, then a folder of them."""
 import logging
 import shutil
 import tempfile

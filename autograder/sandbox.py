@@ -1,4 +1,4 @@
-"""Confine the student's kernel with bubblewrap (DESIGN.md, "The trust model"; docs/security.md).
+"""Confine the student's kernel with bubblewrap (docs/design.md, the trust model; docs/security.md).
 
 Inside, the kernel sees a read-only system (/usr and the Python it runs on),
 a size-capped tmpfs home holding only its notebook and the released data, its

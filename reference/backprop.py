@@ -1,4 +1,4 @@
-"""Reference solution of the `backprop` assignment (ASSIGNMENTS.md §1).
+"""Reference solution of the `backprop` assignment (docs/assignments.md §1).
 
 Each function's source is pasted into its solution cell to build the reference
 notebook, so a function may use only `np` and the other contract functions.

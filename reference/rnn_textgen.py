@@ -1,4 +1,4 @@
-"""Reference solution of the `rnn_textgen` assignment (ASSIGNMENTS.md §4).
+"""Reference solution of the `rnn_textgen` assignment (docs/assignments.md §4).
 
 Each function's source is pasted into its solution cell to build the reference
 notebook, so a function may use only `np`, `keras` and the other contract functions.

@@ -1,4 +1,4 @@
-"""Reference solution of the `softmax` assignment (ASSIGNMENTS.md §2).
+"""Reference solution of the `softmax` assignment (docs/assignments.md §2).
 
 Each function's source is pasted into its solution cell to build the reference
 notebook, so a function may use only `np`, `keras` and the other contract functions.

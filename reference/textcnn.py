@@ -1,4 +1,4 @@
-"""Reference solution of the `textcnn` assignment (ASSIGNMENTS.md §5).
+"""Reference solution of the `textcnn` assignment (docs/assignments.md §5).
 
 Each function's source is pasted into its solution cell to build the reference
 notebook, so a function may use only the notebook's imports (`collections`,

@@ -1,4 +1,4 @@
-"""Reference solution of the `word2vec` assignment (ASSIGNMENTS.md §3).
+"""Reference solution of the `word2vec` assignment (docs/assignments.md §3).
 
 Each function's source is pasted into its solution cell to build the reference
 notebook, so a function may use only the notebook's imports (`collections`,

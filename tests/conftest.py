@@ -13,7 +13,7 @@ from autograder import course, samples
 from autograder.sandbox import UID_BASE
 
 ROOT = Path(__file__).resolve().parents[1]
-# The suite's own course secret (DESIGN.md: questions come from a secret students never see), fixed so
+# The suite's own course secret (docs/design.md: questions come from a secret students never see), fixed so
 # that a failure reproduces; tests that need another secret pass it to run_cli themselves.
 os.environ["AUTOGRADER_SECRET"] = "the test suite's own course secret"
 

@@ -1,4 +1,4 @@
-"""What every assignment's samples must show when graded through the real CLI (ASSIGNMENTS.md, DESIGN.md)."""
+"""What every assignment's samples must show when graded through the real CLI (docs/assignments.md, docs/design.md)."""
 import json
 
 from autograder import course, samples

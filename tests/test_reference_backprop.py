@@ -1,4 +1,4 @@
-"""The `backprop` reference solution on its own (ASSIGNMENTS.md §1)."""
+"""The `backprop` reference solution on its own (docs/assignments.md §1)."""
 import warnings
 
 import numpy as np

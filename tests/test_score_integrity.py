@@ -1,4 +1,4 @@
-"""Score integrity through the real CLI (DESIGN.md, trust model 4 and 5).
+"""Score integrity through the real CLI (docs/design.md, the trust model).
 
 A library a NumPy-only function may not use earns that function nothing, whatever route reaches
 it; the penalty falls on the functions that really call it and no others; a check's inputs
