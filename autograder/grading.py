@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils as nbgrader_utils
 
-from . import course, gpus, gradebook, judge, notebook, policy, questions, release, report
+from . import class_report, course, gpus, gradebook, judge, notebook, policy, questions, release, report
 from .execution import LocalKernel
 from .kernels import Kernels
 from .limits import Limits
@@ -286,4 +286,5 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, grader, executor,
             record(outcome)
     ordered = [results[student_id] for student_id in sorted(results)]
     report.write_grades(output_dir / "grades.csv", ordered)
+    class_report.write(output_dir, assignment.id, ordered)
     return ordered
