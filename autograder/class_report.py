@@ -7,18 +7,12 @@ with autoescaping, so nothing a student wrote (a message quoting their error) be
 import statistics
 from collections import Counter
 
-import jinja2
-
 from . import report
 from .outcome import Status
 
 BINS = 10
 SLOWEST = 5
 UNRUN = {Status.INVALID_NOTEBOOK, Status.INVALID_SUBMISSION}  # no check ran: left out of the pass rates
-
-_templates = jinja2.Environment(loader=jinja2.PackageLoader("autograder", "templates"), autoescape=True,
-                                trim_blocks=True, lstrip_blocks=True)
-
 
 def _histogram(results):
     """[(label, count)] over BINS equal ranges of the score, as percentages of the maximum (100 % in the last)."""
@@ -58,7 +52,7 @@ def summary(assignment_id, results):
 
 
 def render(assignment_id, results):
-    return _templates.get_template("report.html").render(**summary(assignment_id, results))
+    return report.PAGES.get_template("report.html").render(**summary(assignment_id, results))
 
 
 def write(output_dir, assignment_id, results):

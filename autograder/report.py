@@ -1,7 +1,6 @@
 """What a grading run writes: result.json and feedback.html per student, grades.csv for all."""
 import csv
 import hashlib
-import html
 import io
 import json
 import os
@@ -9,11 +8,16 @@ import re
 import tempfile
 from pathlib import Path
 
+import jinja2
+
 CSV_FIELDS = ("student_id", "assignment", "score", "max_score", "status", "message")
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 # what `grade` writes beside the students' folders (SQLite adds its journals): no student id may be one
 GRADER_FILES = {"grades.csv", "gradebook.db", "gradebook.db-journal", "gradebook.db-wal", "gradebook.db-shm"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell that starts so
+# the pages people read (autograder/templates), autoescaped: nothing a student wrote becomes markup
+PAGES = jinja2.Environment(loader=jinja2.PackageLoader("autograder", "templates"), autoescape=True,
+                           trim_blocks=True, lstrip_blocks=True)
 
 
 def id_problem(student_id):
@@ -65,23 +69,7 @@ def read_grades(path):
 
 def feedback_html(result):
     """A student's feedback: each check by name, functions and points; never hidden code or answers."""
-    e = html.escape
-    rows = "\n".join(
-        f"<tr class=\"{'pass' if c['points'] == c['max_points'] else 'fail'}\"><td>{e(c['name'])}</td>"
-        f"<td>{e(', '.join(c['functions']))}</td><td>{c['points']:g} / {c['max_points']:g}</td>"
-        f"<td>{e(c['message'])}</td></tr>" for c in result["checks"])
-    return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{e(result['assignment'])}: feedback for {e(result['student_id'])}</title>
-<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:.3em .6em;text-align:left;vertical-align:top}}
-tr.pass td:nth-child(3){{color:#070}}tr.fail td:nth-child(3){{color:#a00}}</style></head>
-<body><h1>{e(result['assignment'])}: {result['score']:g} / {result['max_score']:g}</h1>
-<p>Student: {e(result['student_id'])}. Status: <b>{e(result['status'])}</b>. {e(result['message'])}</p>
-<p>Every check below ran outside your notebook on inputs the grader chose; hidden checks are listed by
-name and score only.</p>
-<table><tr><th>check</th><th>functions</th><th>points</th><th>result</th></tr>
-{rows}
-</table></body></html>
-"""
+    return PAGES.get_template("feedback.html").render(**result)
 
 
 def write_student(output_dir, result):
