@@ -14,6 +14,7 @@ BINS = 10
 SLOWEST = 5
 UNRUN = {Status.INVALID_NOTEBOOK, Status.INVALID_SUBMISSION}  # no check ran: left out of the pass rates
 
+
 def _histogram(results):
     """[(label, count)] over BINS equal ranges of the score, as percentages of the maximum (100 % in the last)."""
     counts = [0] * BINS

@@ -32,8 +32,8 @@ def read_run(assignment_id, output_dir):
     results = []
     for row in report.read_grades(grades):
         student = row["student_id"]
-        if report.id_problem(student):
-            log.warning("left out %r: %s", student, report.id_problem(student))
+        if problem := report.id_problem(student):
+            log.warning("left out %r: %s", student, problem)
             continue
         result = report.read_result(output_dir, student)
         if result is None:

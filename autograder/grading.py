@@ -267,8 +267,8 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, grader, executor,
         student_id = result["student_id"]
         handed = times.get(student_id, (None, None))
         _finish(assignment, output_dir, db_url, result, grader.sandboxed, handed, unanswered_cells.get(student_id, ()))
-        results[result["student_id"]] = result
-        recorded.append(result["student_id"])
+        results[student_id] = result
+        recorded.append(student_id)
         progress(result, len(recorded), total)
 
     for result in failures.values():
