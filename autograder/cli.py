@@ -20,8 +20,8 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from rich.table import Table
 from rich.text import Text
 
-from . import (course, executors, exports, gradebook, grading, logs, questions, release, report, samples, sandbox,
-               selfcheck, student_check)
+from . import (autograded, course, executors, exports, gradebook, grading, logs, questions, release, report, samples,
+               sandbox, selfcheck, student_check)
 from .execution import QUIET_FRAMEWORKS
 from .limits import Limits
 from .outcome import Status
@@ -54,13 +54,9 @@ def cmd_selfcheck(args):
 def cmd_release(args):
     root = course.find_root()
     for assignment in _assignments(root, args.ids):
-        release.release(assignment, args.db or default_db(root))
+        release.release(assignment, args.db or assignment.db_url)
         console.print(f"released {assignment.id} -> {assignment.release_dir.relative_to(root)}/")
     return 0
-
-
-def default_db(root):
-    return f"sqlite:///{root / 'gradebook.db'}"
 
 
 def cmd_check(args):
@@ -104,7 +100,7 @@ def cmd_grade(args):
     if not submissions.is_dir():
         raise course.CourseError(f"--submissions {submissions} is not a folder")
     output = Path(args.output)
-    db_url = args.db or f"sqlite:///{output.resolve() / 'gradebook.db'}"
+    db_url = args.db or assignment.db_url
     output.mkdir(parents=True, exist_ok=True)
     limits = _limits(assignment.limits, args)
     native_stderr = None if args.verbose > 0 else (args.log_file or os.devnull)
@@ -133,8 +129,9 @@ def cmd_grade(args):
                                         force=args.force, progress=_report(bar, task))
     if args.verbose >= 0:
         _print_table(assignment, results)
-    console.print(f"{len(results)} submissions in {time.monotonic() - started:.1f} s; "
-                  f"wrote {output / 'grades.csv'} and the gradebook {db_url}", highlight=False)
+    console.print(f"{len(results)} submissions in {time.monotonic() - started:.1f} s; wrote {output / 'grades.csv'}, "
+                  f"the gradebook {db_url} and the autograded notebooks in {autograded.folder(assignment, '*')}",
+                  highlight=False)
     return _exit_status(results, args.fail_on)
 
 
@@ -228,7 +225,7 @@ def _grading_options():
     option = options.add_argument
     option("--fail-on", type=_statuses, default=set(), metavar="STATUS,...",
            help="exit with status 1 when any result has one of these statuses (e.g. grader-error,timeout)")
-    option("--db", help="gradebook URL (default: sqlite in the output folder)")
+    option("--db", help="gradebook URL (default: the course's, as nbgrader_config.py says)")
     option("--cell-timeout", type=float, help="CPU seconds per cell and per check; a kernel that waits is "
            "stopped at 3 times that of wall clock (default: the assignment's)")
     option("--notebook-timeout", type=float, help="CPU seconds per kernel's run of the notebook "
@@ -251,7 +248,7 @@ def parser():
     sub.set_defaults(func=cmd_selfcheck)
     sub = add_parser("release", help="regenerate release/<id>/ through nbgrader")
     sub.add_argument("ids", nargs="*", metavar="ID")
-    sub.add_argument("--db", help="gradebook URL (default: the course's gradebook.db)")
+    sub.add_argument("--db", help="gradebook URL (default: the course's, as nbgrader_config.py says)")
     sub.set_defaults(func=cmd_release)
     sub = add_parser("check", help="run a notebook's visible checks locally")
     sub.add_argument("notebook")

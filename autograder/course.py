@@ -66,6 +66,11 @@ class Assignment:
         """The course id nbgrader records the course's gradebook rows under."""
         return CourseDirectory(config=self.nbgrader_config).course_id
 
+    @property
+    def db_url(self):
+        """The course's gradebook, where nbgrader_config.py puts it (nbgrader's default: gradebook.db in the course)."""
+        return CourseDirectory(config=self.nbgrader_config).db_url
+
     @cached_property
     def source_notebook(self):
         return nbformat.read(self.source_notebook_path, as_version=4)

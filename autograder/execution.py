@@ -92,6 +92,11 @@ class KernelSession:
         client.kc.meter_with(self._meter)
         client.on_cell_executed = self._remember_reply
 
+    @property
+    def notebook(self):
+        """The notebook this kernel runs, with the outputs its cells have given so far."""
+        return self._client.nb
+
     def _remember_reply(self, cell, cell_index, execute_reply):
         self._last_error = execute_reply.get("content", {}).get("ename")
 

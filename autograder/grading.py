@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils as nbgrader_utils
 
-from . import class_report, course, gpus, gradebook, judge, notebook, policy, questions, release, report
+from . import autograded, class_report, course, gpus, gradebook, judge, notebook, policy, questions, release, report
 from .execution import LocalKernel
 from .kernels import Kernels
 from .limits import Limits
@@ -68,7 +68,8 @@ def restored(assignment, path, db_url):
 
 
 def grade_notebook(assignment, nb, student_id, executor, secret):
-    """Grade one restored notebook; every outcome of the student's code is a result dict, never an exception."""
+    """Grade one restored notebook; every outcome of the student's code is a result dict, never an exception.
+    Its `notebook` is the notebook as it ran (nbformat JSON), for the autograded copy."""
     blocked = _blocked_functions(assignment, nb)
     seed = questions.seed(secret, assignment.id, student_id, nb)
     with tempfile.TemporaryDirectory(prefix="autograder-") as workdir:
@@ -77,9 +78,11 @@ def grade_notebook(assignment, nb, student_id, executor, secret):
             cell_trips = kernels.run_notebook()
             student = Student(kernels, assignment.functions, blocked)
             results, check_trips = judge.run_checks(assignment.checks, student, seed)
+            executed = kernels.executed()
     policy_notes = [reason for reason in blocked.values() if reason.startswith("policy:")]
     status, message = Outcome(cell_trips + check_trips, policy_notes).verdict()
-    return _result(assignment, student_id, status, message, [r.as_dict() for r in results])
+    return {**_result(assignment, student_id, status, message, [r.as_dict() for r in results]),
+            "notebook": nbformat.writes(executed)}
 
 
 @dataclass(frozen=True)
@@ -199,12 +202,14 @@ def _comments(assignment, result, unanswered_cells):
 
 def _finish(assignment, output_dir, db_url, result, sandboxed, handed=(None, None), unanswered_cells=()):
     """Record one result in the gradebook, with the submission's time when `handed` (`handed_in`) knows it,
-    then write its files (result.json last: it marks done).
+    and its autograded notebook (from the result's `notebook`, which leaves it), then write its files
+    (result.json last: it marks done).
 
     A result graded without the sandbox says so in its message and its `sandbox` field; a late one says how
     late, and the penalty nbgrader gave it.
     """
     timestamp, problem = handed
+    executed = result.pop("notebook", None)
     result["sandbox"] = "bubblewrap" if sandboxed else "none"
     result["timestamp"] = timestamp and timestamp.isoformat()
     if not sandboxed:
@@ -221,6 +226,7 @@ def _finish(assignment, output_dir, db_url, result, sandboxed, handed=(None, Non
         if late > 0:
             _note(result, _lateness(late, penalty))
         result["late_penalty"] = penalty or 0
+        autograded.write(assignment, result, executed, timestamp)
     report.write_student(output_dir, result)
 
 

@@ -31,6 +31,11 @@ class Kernels:
         """Open the unconfined kernel; return the Trips of its run of the notebook (a cell that failed)."""
         return self._open(False)
 
+    def executed(self):
+        """The notebook as the unconfined kernel ran it (the student's own outputs), or None before it opened."""
+        session = self._sessions.get(False)
+        return session and session.notebook
+
     def session(self, functions):
         """The KernelSession that answers a probe calling `functions` (the NumPy-only kernel when they all are),
         opened, and its notebook run, on first use."""

@@ -156,7 +156,8 @@ def graded(backprop, tmp_path_factory):
     _bad_inputs(backprop, submissions)
     output = base / "out"
     done = run_cli("grade", "backprop", "--submissions", str(submissions), "--output", str(output),
-                   "--workers", "2", "--cell-timeout", "5")
+                   "--workers", "2", "--cell-timeout", "5", "--db", f"sqlite:///{base / 'gradebook.db'}")
     assert done.returncode == 0, done.stdout + done.stderr
     results = {path.parent.name: json.loads(path.read_text()) for path in output.glob("*/result.json")}
-    return {"submissions": submissions, "output": output, "results": results, "stdout": done.stdout}
+    return {"submissions": submissions, "output": output, "results": results, "stdout": done.stdout,
+            "db_url": f"sqlite:///{base / 'gradebook.db'}"}

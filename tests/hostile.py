@@ -76,7 +76,8 @@ for top, dirs, files in os.walk("/"):
                 pass
     if seen > 60000:
         break'''), "graded"),
-        Case("read_gradebook", leak(f"found = open({p['output'] + '/gradebook.db'!r}, 'rb').read(200)"), "graded"),
+        Case("read_gradebook", leak(f"found = open({p['root'] + '/gradebook.db'!r}, 'rb').read(200)"), "graded",
+             fragment="FileNotFoundError"),  # the course's gradebook, which this run writes
         Case("read_other_student", leak(f"found = open({p['submissions'] + '/victim/backprop.ipynb'!r}).read()"),
              "graded"),
         # --- the network -----------------------------------------------------------------------

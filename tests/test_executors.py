@@ -48,10 +48,10 @@ def test_a_dask_cluster_gives_the_local_pools_grades_and_a_worker_killed_mid_tas
     students = ["alice", "bob", "carol", "dies", "tampered"]
     for student in students:
         shutil.copytree(graded["submissions"] / student, tmp_path / "in" / student)
-    output = tmp_path / "out"
+    output, db_url = tmp_path / "out", f"sqlite:///{tmp_path / 'gradebook.db'}"
     run = subprocess.Popen([sys.executable, "-m", "autograder", "grade", "backprop", "--submissions",
                             str(tmp_path / "in"), "--output", str(output), "--executor", "dask", "--scheduler",
-                            cluster.scheduler_address, "--cell-timeout", "5"],
+                            cluster.scheduler_address, "--cell-timeout", "5", "--db", db_url],
                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _kill_a_busy_worker(cluster.scheduler_address)
     stdout, stderr = run.communicate(timeout=900)
@@ -62,7 +62,7 @@ def test_a_dask_cluster_gives_the_local_pools_grades_and_a_worker_killed_mid_tas
     assert sorted(results) == students
     for student in students:
         assert {k: results[student][k] for k in SAME} == {k: graded["results"][student][k] for k in SAME}, student
-    with Gradebook(f"sqlite:///{output / 'gradebook.db'}") as gb:
+    with Gradebook(db_url) as gb:
         assert sorted(s.id for s in gb.students) == students
         assert all(len(gb.find_student(s).submissions) == 1 for s in students)
     assert orphaned_sandbox_processes() == []

@@ -118,7 +118,7 @@ def test_regrading_on_one_worker_with_every_core_busy_gives_the_same_checks_and_
 
 
 def test_scores_land_in_the_gradebook_and_nbgrader_export_still_works(graded, tmp_path):
-    db_url = f"sqlite:///{graded['output'] / 'gradebook.db'}"
+    db_url = graded["db_url"]
     with Gradebook(db_url) as gb:
         assert gb.find_submission("backprop", "bob").score == graded["results"]["bob"]["score"]
         assert gb.find_submission("backprop", "alice").score == 100

@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import report
+from autograder import autograded, report
 from autograder.limits import WALL_FACTOR
 from conftest import ROOT, edited, orphaned_sandbox_processes, run_cli, run_cli_measured, write_notebook
 from hostile import HEADER, cases
@@ -53,12 +53,17 @@ class Listener:
         self.server.close()
 
 
-def _outputs(output, stdout):
-    """Every text the run produced: its console output and every file it wrote, as bytes."""
+def _outputs(output, stdout, backprop, students):
+    """Every text the run produced: its console output, every file it wrote in `output` and the autograded
+    notebooks of `students` in the course, as bytes."""
     texts = {"<console>": stdout.encode()}
     for path in output.rglob("*"):
         if path.is_file():
             texts[str(path.relative_to(output))] = path.read_bytes()
+    for student in students:
+        path = Path(autograded.folder(backprop, student)) / "backprop.ipynb"
+        if path.is_file():  # not for a notebook that could not be read
+            texts[f"autograded/{student}"] = path.read_bytes()
     return texts
 
 
@@ -152,7 +157,8 @@ def hostile(backprop, tmp_path_factory):
     rows = report.read_grades(output / "grades.csv")
     results = {row["student_id"]: report.read_result(output, row["student_id"]) for row in rows}
     return {"cases": {c.student: c for c in all_cases}, "results": results, "rows": rows, "output": output,
-            "submissions": submissions, "outputs": _outputs(output, done.stdout + done.stderr),
+            "submissions": submissions, "outputs": _outputs(output, done.stdout + done.stderr, backprop,
+                                                            [s for s in results if s != "victim"]),
             "secrets": [token, note, os.environ["AUTOGRADER_SECRET"]],  # the course secret too
             "victim": victim, "listener": listener, "seconds": time.monotonic() - started, "peak_mb": peak_mb}
 

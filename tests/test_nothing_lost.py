@@ -16,9 +16,9 @@ STUDENTS = ["s1", "s2", "s3", "s4"]
 def test_a_killed_run_resumes_without_regrading_or_duplicates(backprop, tmp_path):
     for student in STUDENTS:
         write_notebook(tmp_path / "in", student, edited(backprop))
-    out = tmp_path / "out"
+    out, db_url = tmp_path / "out", f"sqlite:///{tmp_path / 'gradebook.db'}"
     command = [sys.executable, "-m", "autograder", "grade", "backprop", "--submissions", str(tmp_path / "in"),
-               "--output", str(out), "--workers", "1"]
+               "--output", str(out), "--workers", "1", "--db", db_url]
     run = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            start_new_session=True)
     deadline = time.monotonic() + 180
@@ -30,13 +30,13 @@ def test_a_killed_run_resumes_without_regrading_or_duplicates(backprop, tmp_path
     assert finished and len(finished) < len(STUDENTS), "the run was not interrupted half-way"
     assert not (out / "grades.csv").exists()
 
-    rerun = run_cli("grade", "backprop", "--submissions", str(tmp_path / "in"), "--output", str(out))
+    rerun = run_cli("grade", "backprop", "--submissions", str(tmp_path / "in"), "--output", str(out), "--db", db_url)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert {name: (out / name / "result.json").stat().st_mtime_ns for name in finished} == finished
     with open(out / "grades.csv") as stream:
         rows = list(csv.DictReader(stream))
     assert [(row["student_id"], row["score"]) for row in rows] == [(s, "100") for s in STUDENTS]
-    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gradebook:
+    with Gradebook(db_url) as gradebook:
         submissions = gradebook.find_assignment("backprop").submissions
         assert sorted(s.student.id for s in submissions) == STUDENTS
         assert all(s.score == 100 for s in submissions)
