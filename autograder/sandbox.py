@@ -6,11 +6,13 @@ own /tmp, no network (it talks to the grader over Unix sockets in a folder
 of its own), a fresh PID namespace, and it runs as an unprivileged uid with
 no capabilities under resource limits, in its own cgroup where one can be made.
 """
+import ctypes
 import functools
 import itertools
 import logging
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -251,6 +253,25 @@ class SandboxedKernelManager(GradingKernelManager):
         return spec
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def dies_with(grader_pid):
+    """The launcher's preexec_fn: SIGKILL when the grading process goes, and exit at once if it went already.
+
+    bwrap's --die-with-parent is set only once bwrap runs; a grader killed before that (while starting a
+    kernel) would leave the sandbox running with nobody to stop it. The signal comes when the thread that
+    started the kernel ends: the grading task's own, which outlives its kernels.
+    """
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def arm():
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != grader_pid:
+            os._exit(125)
+    return arm
+
+
 @contextmanager
 def _kernel_folders(uid):
     """(sockets, grader_dir): the kernel's folder for its sockets and connection file, owned by
@@ -312,6 +333,7 @@ class SandboxedKernel(LocalKernel):
                                             jail=jail)
                 client = self._client(nb, workdir, km=km)
                 with client.setup_kernel(env=jail.launch_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         preexec_fn=dies_with(os.getpid()),
                                          cleanup_kc=True):  # nbclient keeps kernels it did not create
                     _seal(sockets)
                     yield self._session(client, lambda: self._death_cause(client, cgroup))

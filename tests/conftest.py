@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -76,6 +77,15 @@ def orphaned_sandbox_processes():
             pid = info["PPid"]
         if info and (pid in ("0", "1") or b"python" not in Path(f"/proc/{pid}/cmdline").read_bytes()):
             orphans.append(status.parent.name)
+    return orphans
+
+
+def orphans_left(patience=30):
+    """orphaned_sandbox_processes() once they are gone, or after `patience` seconds: a kernel killed with its
+    grader takes a moment to go on a busy machine."""
+    deadline = time.monotonic() + patience
+    while (orphans := orphaned_sandbox_processes()) and time.monotonic() < deadline:
+        time.sleep(0.2)
     return orphans
 
 

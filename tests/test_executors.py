@@ -16,7 +16,7 @@ from nbgrader.api import Gradebook
 
 from autograder import gpus
 from autograder.executors import LocalPool
-from conftest import ROOT, orphaned_sandbox_processes
+from conftest import ROOT, orphans_left
 
 SAME = ("score", "status", "message", "checks")
 
@@ -65,7 +65,7 @@ def test_a_dask_cluster_gives_the_local_pools_grades_and_a_worker_killed_mid_tas
     with Gradebook(db_url) as gb:
         assert sorted(s.id for s in gb.students) == students
         assert all(len(gb.find_student(s).submissions) == 1 for s in students)
-    assert orphaned_sandbox_processes() == []
+    assert orphans_left() == []
 
 
 def which_gpu(student_id, notebook_json):

@@ -19,7 +19,7 @@ import pytest
 
 from autograder import autograded, report
 from autograder.limits import WALL_FACTOR
-from conftest import ROOT, edited, orphaned_sandbox_processes, run_cli, run_cli_measured, write_notebook
+from conftest import ROOT, edited, orphans_left, run_cli, run_cli_measured, write_notebook
 from hostile import HEADER, cases
 
 LIMITS = ["--cell-timeout", "5", "--notebook-timeout", "90", "--limit", "memory_mb=1024",
@@ -248,7 +248,7 @@ def test_no_cell_of_grades_csv_starts_as_a_formula(hostile):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids exist only when the grader runs as root")
 def test_no_sandboxed_process_outlives_the_run(hostile):
-    assert orphaned_sandbox_processes() == []
+    assert orphans_left() == []
 
 
 @pytest.mark.parametrize("student, status, fragment", ROBUSTNESS)

@@ -52,3 +52,34 @@ def test_a_kernels_cpu_time_counts_the_threads_of_the_children_it_has_reaped():
     finally:
         shell.kill()
         shell.wait()
+
+
+LAUNCHER = """
+import os, subprocess, sys
+from autograder import sandbox
+grader = int(sys.argv[1]) or os.getpid()
+child = subprocess.Popen(["sleep", "300"], preexec_fn=sandbox.dies_with(grader))
+print(child.pid, flush=True)
+sys.exit(child.wait())
+"""
+
+
+def _gone(pid):
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_a_kernel_launcher_dies_with_the_grader_even_one_killed_before_bwrap_could_arrange_it():
+    grader = subprocess.Popen([sys.executable, "-c", LAUNCHER, "0"], stdout=subprocess.PIPE, text=True)
+    launched = int(grader.stdout.readline())
+    grader.kill()
+    grader.wait()
+    deadline = time.monotonic() + 30  # the signal is delivered at once; a busy machine may take a moment
+    while not _gone(launched) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _gone(launched)
+    # a grader that is gone before the launcher runs: the launcher leaves at once instead of starting bwrap
+    stranger = subprocess.run([sys.executable, "-c", LAUNCHER, "1"], capture_output=True, text=True, timeout=60)
+    assert stranger.returncode == 125, stranger.stderr

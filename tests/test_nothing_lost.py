@@ -8,7 +8,7 @@ import time
 
 from nbgrader.api import Gradebook
 
-from conftest import ROOT, edited, run_cli, write_notebook
+from conftest import ROOT, edited, orphans_left, run_cli, write_notebook
 
 STUDENTS = ["s1", "s2", "s3", "s4"]
 
@@ -26,6 +26,7 @@ def test_a_killed_run_resumes_without_regrading_or_duplicates(backprop, tmp_path
         time.sleep(0.2)
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
+    assert orphans_left() == []  # its kernels died with it, even one it was starting
     finished = {path.parent.name: path.stat().st_mtime_ns for path in out.glob("*/result.json")}
     assert finished and len(finished) < len(STUDENTS), "the run was not interrupted half-way"
     assert not (out / "grades.csv").exists()
