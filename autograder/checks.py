@@ -8,7 +8,9 @@ the reference, with the helpers below:
 - `as_*` turns a raw output into the Python value a check compares, or fails naming what
   the output is instead;
 - `expect_*` compares one kind of output, and fails with a message that says what is wrong
-  without ever quoting the reference's answer.
+  without ever quoting the reference's answer;
+- `curve`, `against_pass_line` and `table` (`autograder.figures`) show the student their own
+  results beside the verdict, in feedback.html (`expect_near_reference` draws its pass line itself).
 
 Example:
     >>> @check("test_softmax", points=6, functions=["softmax"])
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import chdtri  # chi-square's inverse survival function; scipy.stats costs 0.7 s to import
 
+from .figures import against_pass_line, curve, table
 from .measured import measured_once
 from .wire import Opaque
 
@@ -29,7 +32,7 @@ __all__ = ["Check", "Fail", "check", "draw_seed",
            "rel_error", "numerical_gradient",
            "expect_close", "expect_outputs", "expect_named", "expect_keys", "expect_tokens", "expect_same_rows",
            "expect_stable", "expect_gradient", "expect_distribution", "expect_near_reference",
-           "expect_model", "expect_layers", "measured_once"]
+           "expect_model", "expect_layers", "measured_once", "curve", "against_pass_line", "table"]
 
 TINY = 1e-300
 DISTRIBUTION_ALPHA = 1e-6  # the chance that a correct sampler fails `expect_distribution`
@@ -303,6 +306,7 @@ def expect_near_reference(value, reference, margin, what, higher_is_better=True,
         margin: how much worse than the reference still passes.
     """
     threshold = reference - margin if higher_is_better else reference + margin
+    against_pass_line(what, value, threshold, higher_is_better, unit)
     if not (value >= threshold if higher_is_better else value <= threshold):
         raise Fail(f"{what} is {value:.3g}{unit}; it needs {'at least' if higher_is_better else 'at most'} "
                    f"{threshold:.3g}{unit} (the reference reaches {reference:.3g}{unit} with the same budget)")

@@ -6,10 +6,11 @@ them in order and turns what each one raised into points, a message and, where a
 kernel was hit, a Trip for the submission's status.
 """
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import figures
 from .checks import Fail
 from .execution import CellTimedOut, SessionBroken
 from .outcome import Status, Trip
@@ -25,10 +26,11 @@ class CheckResult:
     points: float
     max_points: float
     message: str
+    figures: list = field(default_factory=list)  # what it showed of the student's results (autograder.figures)
 
     def as_dict(self):
         return {"name": self.name, "grade_id": self.grade_id, "functions": self.functions, "points": self.points,
-                "max_points": self.max_points, "message": self.message}
+                "max_points": self.max_points, "message": self.message, "figures": self.figures}
 
 
 def _check_seed(seed, name):
@@ -47,7 +49,8 @@ def run_checks(checks, student, seed):
     for item in checks:
         points, message = 0, "passed"
         try:
-            item.run(student, np.random.default_rng(_check_seed(seed, item.name)))
+            with figures.recording() as shown:
+                item.run(student, np.random.default_rng(_check_seed(seed, item.name)))
             points = item.points
         except PolicyBreach as breach:
             message = str(breach)
@@ -73,6 +76,6 @@ def run_checks(checks, student, seed):
         except Exception as error:  # a fault of this check's own code: the others still run
             message = f"grader error in this check ({type(error).__name__}: {error}); please report it"
             trips.append(Trip(Status.GRADER_ERROR, f"check {item.name} failed in the grader's own code", item.name))
-        results.append(CheckResult(item.name, item.grade_id, list(item.functions), points,
-                                   item.points, message))
+        results.append(CheckResult(item.name, item.grade_id, list(item.functions), points, item.points, message,
+                                   shown))
     return results, trips

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import jinja2
 
+from . import drawing
+
 CSV_FIELDS = ("student_id", "assignment", "score", "max_score", "status", "message")
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 # what `grade` writes beside the students' folders (SQLite adds its journals): no student id may be one
@@ -18,6 +20,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell th
 # the pages people read (autograder/templates), autoescaped: nothing a student wrote becomes markup
 PAGES = jinja2.Environment(loader=jinja2.PackageLoader("autograder", "templates"), autoescape=True,
                            trim_blocks=True, lstrip_blocks=True)
+PAGES.filters["drawn"] = drawing.data_uri
 
 
 def id_problem(student_id):

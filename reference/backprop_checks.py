@@ -1,8 +1,8 @@
 """Hidden checks of the `backprop` assignment: every verdict is reached here, against the reference."""
 import numpy as np
 
-from autograder.checks import (Fail, as_array, as_float, as_tuple, check, draw_seed, expect_close, expect_gradient,
-                               expect_keys, expect_named, expect_stable)
+from autograder.checks import (Fail, as_array, as_float, as_tuple, check, curve, draw_seed, expect_close,
+                               expect_gradient, expect_keys, expect_named, expect_stable)
 from reference import backprop as ref
 from reference import backprop_probes as probes
 
@@ -169,6 +169,8 @@ def train_learns_xor(student, rng):
     while ref.train(X_XOR, Y_XOR, 4, 2.0, 5000, seed)[1][-1] >= 0.02:
         seed += 1  # the grader only picks seeds from which the reference learns XOR
     got = as_tuple(student.train(X_XOR, Y_XOR, 4, 2.0, 5000, seed), 2, "train")
+    curve("your losses: train(X_xor, Y_xor, 4, 2.0, 5000, seed)", {"loss": got[1]}, "step", "mean squared error",
+          pass_line=0.02, log=True)
     expect_keys(got[0], PARAMS, "the params returned by train")
     params = {name: as_array(got[0][name], f"params[{name!r}]") for name in PARAMS}
     try:

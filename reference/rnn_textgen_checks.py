@@ -4,9 +4,9 @@ import functools
 import keras
 import numpy as np
 
-from autograder.checks import (Fail, as_array, as_ids, as_tuple, check, draw_seed, expect_close, expect_distribution,
-                               expect_gradient, expect_layers, expect_model, expect_named, expect_near_reference,
-                               expect_outputs, measured_once)
+from autograder.checks import (Fail, against_pass_line, as_array, as_ids, as_tuple, check, curve, draw_seed,
+                               expect_close, expect_distribution, expect_gradient, expect_layers, expect_model,
+                               expect_named, expect_near_reference, expect_outputs, measured_once, table)
 from reference import rnn_textgen as ref
 from reference import rnn_textgen_probes as probes
 
@@ -69,17 +69,28 @@ def unigram_bits_per_character(text, validation):
     return float(-np.mean(np.log2((counts / counts.sum())[[chars.index(c) for c in validation[1:]]])))
 
 
+def causal_cut():
+    """Where the validation text's second half starts: the probe changes what follows, to test causality."""
+    return len(corpus()[1]) // 2
+
+
+def trained_run(student):
+    """The student's model trained on the grader's text, once per submission: what `probes.trained_logits` returns."""
+    text, validation = corpus()
+    cut = causal_cut()
+    rng_ids = np.random.default_rng(7).integers(0, len(set(text)), size=len(validation) - cut)
+    return as_tuple(student.probe_once(probes.trained_logits, text=text, validation=validation, cut=cut,
+                                       rng_ids=rng_ids, **TRAINING), 5, "the probe of train_char_model")
+
+
 def trained_bits_per_character(student):
-    """Train the student's model on the grader's text once; the judge's bits per character on held-out text.
+    """The judge's bits per character of the student's trained model on held-out text.
 
     The model must be causal: logits before `cut` may not change when later characters do,
     or it could read each answer from its own input.
     """
     text, validation = corpus()
-    cut = len(validation) // 2
-    rng_ids = np.random.default_rng(7).integers(0, len(set(text)), size=len(validation) - cut)
-    got = as_tuple(student.probe_once(probes.trained_logits, text=text, validation=validation, cut=cut,
-                                      rng_ids=rng_ids, **TRAINING), 3, "the probe of train_char_model")
+    cut, got = causal_cut(), trained_run(student)
     vocabulary = sorted(set(text))
     if got[2] != [(c, i) for i, c in enumerate(vocabulary)]:
         raise Fail("train_char_model should return the char_to_id of build_char_vocab(text)")
@@ -338,6 +349,13 @@ def sampled_generation_follows_the_model(student, rng):
 def trained_model_beats_unigram(student, rng):
     text, validation = corpus()
     bits, unigram = trained_bits_per_character(student), unigram_bits_per_character(text, validation)
+    _, _, _, losses, samples = trained_run(student)
+    curve(f"your training losses: train_char_model on the grader's text ({TRAINING})", {"loss": losses}, "epoch",
+          "cross-entropy (nats)")
+    table(f"what your trained model writes after {validation[:TRAINING['seq_len']]!r}", ["temperature", "text"],
+          samples if isinstance(samples, list) else [])
+    against_pass_line("validation loss: the unigram model's less the margin", bits, unigram - MARGIN_OVER_UNIGRAM,
+                      higher_is_better=False, unit=" bits per character")
     if not bits <= unigram - MARGIN_OVER_UNIGRAM:
         raise Fail(f"validation loss {bits:.2f} bits per character; the unigram model has {unigram:.2f} and "
                    f"the model should gain at least {MARGIN_OVER_UNIGRAM} over it")

@@ -75,12 +75,30 @@ def recurrent_generation(student, weights, char_to_id, seed_text, length):
 
 def trained_logits(student, text, validation, cut, rng_ids, seq_len, embed_dim, units, epochs, seed):
     """Train on the grader's text; the model's logits on the validation text, and on it with the part after
-    `cut` replaced by `rng_ids` (a causal model's earlier logits do not change), and char_to_id."""
+    `cut` replaced by `rng_ids` (a causal model's earlier logits do not change), and char_to_id. Then, for the
+    student to see, the History's losses and what the model writes after the validation text's first window
+    at a few temperatures (sampled here, with the grader's own loop: only the model is the student's)."""
     import keras
     import numpy as np
-    model, char_to_id, _, _ = student.train_char_model(text, seq_len, embed_dim, units, epochs, seed)
+    model, char_to_id, _, history = student.train_char_model(text, seq_len, embed_dim, units, epochs, seed)
     ids = np.array([[char_to_id[c] for c in validation]])
     changed = ids.copy()
     changed[:, cut:] = rng_ids
-    return (keras.ops.convert_to_numpy(model(ids)), keras.ops.convert_to_numpy(model(changed)),
-            sorted(char_to_id.items()))
+    logits = (keras.ops.convert_to_numpy(model(ids)), keras.ops.convert_to_numpy(model(changed)),
+              sorted(char_to_id.items()))
+    try:
+        losses = [float(loss) for loss in history.history["loss"]]
+    except Exception:  # not a History: nothing to draw
+        losses = []
+    id_to_char, rng, temperatures = {i: c for c, i in char_to_id.items()}, np.random.default_rng(seed), [0.5, 1.0, 1.5]
+    try:  # one compiled call a character for all three (an eager call of a GRU costs twenty times more)
+        windows, written = np.repeat(ids[:, :seq_len], len(temperatures), axis=0), []
+        for _ in range(40):
+            last = np.asarray(model.predict_on_batch(windows), dtype=np.float64)[:, -1] / np.c_[temperatures]
+            p = np.exp(last - last.max(axis=1, keepdims=True))
+            written.append([int(rng.choice(p.shape[1], p=row / row.sum())) for row in p])
+            windows = np.concatenate([windows[:, 1:], np.array(written[-1])[:, None]], axis=1)
+        samples = [[t, "".join(id_to_char[step[k]] for step in written)] for k, t in enumerate(temperatures)]
+    except Exception:  # outputs that cannot be sampled (NaN): the checks say what is wrong with the model
+        samples = []
+    return (*logits, losses, samples)

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 from sklearn.datasets import load_digits
 
-from autograder.checks import (Fail, as_array, as_float, as_int_array, as_tuple, check, draw_seed, expect_close,
+from autograder.checks import (Fail, as_array, as_float, as_int_array, as_tuple, check, curve, draw_seed, expect_close,
                                expect_gradient, expect_layers, expect_model, expect_named, expect_near_reference,
                                expect_outputs, expect_stable)
 from reference import softmax as ref
@@ -189,7 +189,9 @@ def train_reaches_reference_accuracy_on_digits(student, rng):
     seed = draw_seed(rng)
     W, b, _ = ref.train_softmax_classifier(X_train, y_train, 10, *DIGITS_SETTINGS, seed)
     reference = np.mean(ref.predict(W, b, X_test) == y_test)
-    W, b, _ = trained(student, X_train, y_train, 10, *DIGITS_SETTINGS, seed)
+    W, b, losses = trained(student, X_train, y_train, 10, *DIGITS_SETTINGS, seed)
+    curve(f"your losses on the digits (lr, epochs, reg = {DIGITS_SETTINGS})", {"loss": losses}, "epoch",
+          "cross-entropy")
     expect_near_reference(np.mean(ref.predict(W, b, X_test) == y_test), reference, ACCURACY_MARGIN,
                           f"the test accuracy on held-out digits (lr, epochs, reg = {DIGITS_SETTINGS})")
 

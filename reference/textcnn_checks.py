@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.checks import (Fail, as_array, as_int_array, as_vocab, check, draw_seed, expect_layers, expect_model,
-                               expect_near_reference, expect_outputs, expect_tokens)
+from autograder.checks import (Fail, as_array, as_int_array, as_tuple, as_vocab, check, curve, draw_seed, expect_layers,
+                               expect_model, expect_near_reference, expect_outputs, expect_tokens)
 from reference import textcnn as ref
 from reference import textcnn_probes as probes
 
@@ -330,7 +330,10 @@ def trained_textcnn_reaches_reference_accuracy(student, rng):
     got = student.probe(probes.trained_predictions, X=X, y=y, X_val=X_val, y_val=y_val, X_test=X_test,
                         vocab_size=len(vocab), max_len=MAX_LEN, settings=MODEL_SETTINGS, epochs=EPOCHS,
                         batch_size=BATCH_SIZE, seed=draw_seed(rng))
-    probabilities = as_array(got, "the trained model's predictions on the test reviews", (len(X_test), 2))
+    got = as_tuple(got, 2, "the probe of train_textcnn")
+    losses = got[1] if isinstance(got[1], dict) else {}
+    curve(f"your History's losses ({EPOCHS} epochs, batch size {BATCH_SIZE})", losses, "epoch", "cross-entropy")
+    probabilities = as_array(got[0], "the trained model's predictions on the test reviews", (len(X_test), 2))
     expect_near_reference(float(np.mean(np.argmax(probabilities, axis=1) == y_test)), REFERENCE_ACCURACY,
                           ACCURACY_MARGIN, f"the accuracy on {len(X_test)} held-out reviews after training on "
                           f"{len(X)} ({MODEL_SETTINGS}, {EPOCHS} epochs, batch size {BATCH_SIZE})")

@@ -85,10 +85,15 @@ def seeded_trainings(student, sizes, X, y, X_val, y_val, runs):
 
 def trained_predictions(student, X, y, X_val, y_val, X_test, vocab_size, max_len, settings, epochs, batch_size,
                         seed):
-    """Build and train the student's TextCNN on the grader's reviews; its probabilities on the test reviews."""
+    """Build and train the student's TextCNN on the grader's reviews; its probabilities on the test reviews, and
+    the losses of the History it returned (for the student to see)."""
     import keras
     X, y, X_val, y_val, X_test = (a.astype("int32") for a in (X, y, X_val, y_val, X_test))
     keras.utils.set_random_seed(seed)
     model = student.build_textcnn(vocab_size, max_len, **settings)
-    student.train_textcnn(model, X, y, X_val, y_val, epochs, batch_size, seed)
-    return keras.ops.convert_to_numpy(model.predict(X_test, verbose=0))
+    history = student.train_textcnn(model, X, y, X_val, y_val, epochs, batch_size, seed)
+    try:
+        losses = {name: [float(v) for v in history.history[name]] for name in ("loss", "val_loss")}
+    except Exception:  # not a History with both: nothing to draw
+        losses = {}
+    return keras.ops.convert_to_numpy(model.predict(X_test, verbose=0)), losses

@@ -1,9 +1,9 @@
 """Hidden checks of the `word2vec` assignment: every verdict is reached here, against the reference."""
 import numpy as np
 
-from autograder.checks import (Fail, as_array, as_float, as_ids, as_tuple, as_vocab, check, draw_seed, expect_close,
-                               expect_distribution, expect_gradient, expect_layers, expect_model, expect_named,
-                               expect_outputs, expect_same_rows, expect_tokens)
+from autograder.checks import (Fail, against_pass_line, as_array, as_float, as_ids, as_tuple, as_vocab, check,
+                               draw_seed, expect_close, expect_distribution, expect_gradient, expect_layers,
+                               expect_model, expect_named, expect_outputs, expect_same_rows, expect_tokens, table)
 from reference import word2vec as ref
 from reference import word2vec_probes as probes
 
@@ -347,7 +347,14 @@ def trained_embeddings(student, tokens, rng):
 @check("test_train_word2vec", points=12, functions=TRAIN_USES)
 def train_word2vec_recovers_planted_groups(student, rng):
     tokens, member_words = planted_corpus(rng)
-    precision = planted_precision(*trained_embeddings(student, tokens, rng), member_words)
+    embeddings, word_to_id = trained_embeddings(student, tokens, rng)
+    precision = planted_precision(embeddings, word_to_id, member_words)
+    table("your embeddings: the nearest neighbours of a word of each planted group (* in its group)",
+          ["word", "its nearest neighbours"],
+          [[group[0], ", ".join(word + "*" * (word in group)
+                                for word, _ in ref.most_similar(embeddings, word_to_id, group[0], 5))]
+           for group in member_words])
+    against_pass_line("share of each word's nearest neighbours in its own group", precision, PLANTED_PRECISION)
     if not precision >= PLANTED_PRECISION:
         raise Fail(f"on a corpus where groups of words share their contexts, only {precision:.0%} of each word's "
                    f"nearest neighbours are in its group (at least {PLANTED_PRECISION:.0%} expected)")

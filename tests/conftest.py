@@ -89,14 +89,55 @@ def orphans_left(patience=30):
     return orphans
 
 
+SCREENSHOTS = ROOT / "test-output"
+
+
+def chromium(*args):
+    """Run headless Chromium (Debian's `chromium`: `make test` installs it where it can)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.fail("headless Chromium is missing: apt-get install chromium")
+    return subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def hidden_lines(assignment_id):
+    """Lines of the hidden checks long enough to mean something if a page showed them."""
+    source = (ROOT / "reference" / f"{assignment_id}_checks.py").read_text()
+    return [line.strip() for line in source.splitlines() if len(line.strip()) > 25]
+
+
+def screenshot(page, name):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    shot = SCREENSHOTS / name
+    done = chromium("--window-size=1100,1600", f"--screenshot={shot}", page.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def rendered(page):
+    """The page's DOM once Chromium has loaded it, which must raise no script error."""
+    dom = chromium("--dump-dom", page.as_uri())
+    assert dom.returncode == 0 and "Uncaught" not in dom.stderr, dom.stderr[-2000:]
+    return dom.stdout
+
+
 def lost(result):
     """The checks of a result that did not earn all their points."""
     return [c for c in result["checks"] if c["points"] < c["max_points"]]
 
 
+class Graded(dict):
+    """{student: result} of one grading run, and the folder it wrote (`output`)."""
+
+    def __init__(self, output):
+        super().__init__((path.parent.name, json.loads(path.read_text())) for path in output.glob("*/result.json"))
+        self.output = output
+
+
 def grade_samples(assignment_id, base, extra=None, options=()):
     """Grade an assignment's samples, plus `extra` {student: edits of the reference}, through the real CLI
-    with `options` added to `autograder grade`. Returns {student: result}.
+    with `options` added to `autograder grade`. Returns their Graded results.
     """
     assignment = course.load(ROOT, assignment_id)
     submissions, output = base / "submissions", base / "out"
@@ -106,7 +147,7 @@ def grade_samples(assignment_id, base, extra=None, options=()):
     done = run_cli("grade", assignment_id, "--submissions", str(submissions), "--output", str(output),
                    "--workers", "2", *options, timeout=1800)
     assert done.returncode == 0, done.stdout + done.stderr
-    return {path.parent.name: json.loads(path.read_text()) for path in output.glob("*/result.json")}
+    return Graded(output)
 
 
 @pytest.fixture(scope="session")

@@ -2,47 +2,10 @@
 student's feedback.html and the class's report.html load, say what result.json and grades.csv say,
 show nothing hidden, and turn nothing a student wrote into markup. Screenshots go to test-output/
 for a person to look at."""
-import shutil
-import subprocess
 from collections import Counter
 
-import pytest
-
 from autograder import class_report, report
-from conftest import ROOT
-
-SCREENSHOTS = ROOT / "test-output"
-
-
-def chromium(*args):
-    """Run headless Chromium (Debian's `chromium`: `make test` installs it where it can)."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.fail("headless Chromium is missing: apt-get install chromium")
-    return subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", *args],
-                          capture_output=True, text=True, timeout=120)
-
-
-def hidden_lines():
-    """Lines of the hidden checks long enough to mean something if a page showed them."""
-    source = (ROOT / "reference" / "backprop_checks.py").read_text()
-    return [line.strip() for line in source.splitlines() if len(line.strip()) > 25]
-
-
-def screenshot(page, name):
-    SCREENSHOTS.mkdir(exist_ok=True)
-    shot = SCREENSHOTS / name
-    done = chromium("--window-size=1100,1600", f"--screenshot={shot}", page.as_uri())
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
-
-
-def rendered(page):
-    """The page's DOM once Chromium has loaded it, which must raise no script error."""
-    dom = chromium("--dump-dom", page.as_uri())
-    assert dom.returncode == 0 and "Uncaught" not in dom.stderr, dom.stderr[-2000:]
-    return dom.stdout
-
+from conftest import hidden_lines, rendered, screenshot
 
 def test_a_students_feedback_loads_in_a_browser_and_says_what_result_json_says(graded):
     page = graded["output"] / "bob" / "feedback.html"
@@ -52,8 +15,17 @@ def test_a_students_feedback_loads_in_a_browser_and_says_what_result_json_says(g
     for check in result["checks"]:
         assert f"<td>{check['name']}</td>" in dom and f"{check['points']:g} / {check['max_points']:g}" in dom
     assert dom.count('<tr class="fail">') == sum(c["points"] < c["max_points"] for c in result["checks"]) > 0
-    assert not [line for line in hidden_lines() if line in dom]
+    assert not [line for line in hidden_lines("backprop") if line in dom]
     screenshot(page, "feedback-backprop-bob.png")
+
+
+def test_a_correct_solutions_feedback_shows_its_own_loss_curve_against_the_pass_line(graded):
+    train = next(c for c in graded["results"]["alice"]["checks"] if c["name"] == "train_learns_xor")
+    [figure] = train["figures"]
+    assert figure["kind"] == "curve" and figure["pass_line"] == 0.02 and figure["series"]["loss"][-1][1] < 0.02
+    dom = rendered(graded["output"] / "alice" / "feedback.html")
+    assert dom.count('<tr class="figure"><td colspan="4">') == 1 and 'src="data:image/svg+xml;base64,' in dom
+    screenshot(graded["output"] / "alice" / "feedback.html", "feedback-backprop-alice.png")
 
 
 def test_the_class_report_loads_in_a_browser_and_agrees_with_grades_csv(graded):
@@ -65,7 +37,7 @@ def test_the_class_report_loads_in_a_browser_and_agrees_with_grades_csv(graded):
         assert f'<td>{status}</td><td class="num">{count}</td>' in dom
     bob_lost = [c["name"] for c in graded["results"]["bob"]["checks"] if c["points"] < c["max_points"]]
     assert all(f"<td>{name}</td>" in dom for name in bob_lost)
-    assert not [line for line in hidden_lines() if line in dom]
+    assert not [line for line in hidden_lines("backprop") if line in dom]
     screenshot(page, "class-report-backprop.png")
 
 

@@ -65,8 +65,8 @@ def results(tmp_path_factory):
 
 class TestSamples(SampleContract):
     assignment_id = "softmax"
+    figures = {"curve": 1, "pass_line": 1}
     bugs = softmax_samples.BUGS
-    regraded = "softmax_whole_array"
 
 
 def test_a_softmax_that_overflows_loses_the_stability_check_only(results):

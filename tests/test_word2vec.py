@@ -240,8 +240,8 @@ def results(tmp_path_factory):
 
 class TestSamples(SampleContract):
     assignment_id = "word2vec"
+    figures = {"table": 1, "pass_line": 1}
     bugs = word2vec_samples.BUGS
-    regraded = "softmax_grad_sign"
 
 
 def test_a_trainer_with_uniform_negatives_loses_the_noise_check_and_only_it(results):
