@@ -3,13 +3,17 @@ gradebook import, and Gradescope's results.json per student.
 
 Each reads what `grade --output OUT` wrote (grades.csv, then each student's result.json). The
 score a course uploads is nbgrader's: the judge's score less the late penalty, never below zero.
-Only the student-facing messages leave: never a check's code or an expected value.
+Only the student-facing messages leave: never a check's code or an expected value. The Canvas
+import is also an nbgrader ExportPlugin, which reads the gradebook itself, manual grades included.
 """
 import csv
 import io
 import json
 import logging
 from pathlib import Path
+
+from nbgrader.api import MissingEntry
+from nbgrader.plugins import ExportPlugin
 
 from . import report
 from .course import CourseError
@@ -64,13 +68,42 @@ def to_csv(assignment_id, results, folder):
     return [_write_rows(Path(folder) / f"{assignment_id}-grades.csv", rows)]
 
 
-def to_canvas(assignment_id, results, folder):
+def _canvas_rows(assignments, points_possible, scores):
     """Canvas's gradebook import: the identity columns (students matched on SIS Login ID, which must be the
-    nbgrader student id), a "Points Possible" row, and one column named after the assignment."""
+    nbgrader student id), a "Points Possible" row, and a column per assignment; `scores` {student: [score]}."""
+    rows = [[*CANVAS_IDENTITY, *assignments], ["Points Possible", "", "", "", "", *points_possible]]
+    return rows + [[student, "", "", student, "", *row] for student, row in scores.items()]
+
+
+def to_canvas(assignment_id, results, folder):
+    """Canvas's gradebook import of one grading run: a column named after the assignment."""
     points_possible = max((result["max_score"] for result in results), default=0)
-    rows = [[*CANVAS_IDENTITY, assignment_id], ["Points Possible", "", "", "", "", points_possible]]
-    rows += [[result["student_id"], "", "", result["student_id"], "", final_score(result)] for result in results]
+    rows = _canvas_rows([assignment_id], [points_possible],
+                        {result["student_id"]: [final_score(result)] for result in results})
     return [_write_rows(Path(folder) / f"{assignment_id}-canvas.csv", rows)]
+
+
+class CanvasExportPlugin(ExportPlugin):
+    """`nbgrader export --exporter=autograder.exports.CanvasExportPlugin --to=canvas.csv`: the course gradebook
+    (manual grades included) as a Canvas import, a column per assignment, each score less nbgrader's late
+    penalty; `--assignment` and `--student` narrow it as they do nbgrader's own CSV export."""
+
+    def export(self, gradebook):
+        assignments = [a for a in gradebook.assignments if not self.assignment or a.name in self.assignment]
+        students = [s.id for s in gradebook.students if not self.student or s.id in self.student]
+
+        def score(assignment, student):
+            try:
+                submission = gradebook.find_submission(assignment.name, student)
+            except MissingEntry:
+                return ""  # nothing handed in: Canvas leaves the cell as it is
+            return max(0.0, submission.score - submission.late_submission_penalty)
+
+        rows = _canvas_rows([a.name for a in assignments], [a.max_score for a in assignments],
+                            {student: [score(a, student) for a in assignments] for student in students})
+        self.log.info("Exporting %d students' grades of %d assignments to %s", len(students), len(assignments),
+                      self.to or "canvas.csv")
+        _write_rows(Path(self.to or "canvas.csv"), rows)
 
 
 def gradescope_results(result):

@@ -1,7 +1,8 @@
 """nbgrader stays the record: `grade` in a course folder leaves the course gradebook and the autograded
 notebooks as nbgrader's own autograde leaves them, so `nbgrader generate_feedback`, `nbgrader export` and
 the formgrader's API show our grades. A grader's manual score survives a regrade and goes back to the
-grading queue, the submission's timestamp is recorded, and nbgrader's late penalty applies."""
+grading queue, the submission's timestamp is recorded, and nbgrader's late penalty applies. Our Canvas
+export is also one of nbgrader's export plugins."""
 import csv
 import datetime
 import json
@@ -138,3 +139,10 @@ def test_nbgraders_own_tools_show_our_grades_keep_manual_ones_and_apply_late_pen
     assert float(rows["late"]["late_submission_penalty"]) == 100 and float(rows["late"]["score"]) == 0
     assert float(rows["ontime"]["late_submission_penalty"]) == 0
     assert float(rows["ontime"]["score"]) == ontime["score"] - 8 + 1
+    # our Canvas import as nbgrader's own export plugin: the gradebook's scores, less the late penalty
+    canvas = tmp_path / "canvas.csv"
+    _nbgrader(root, "export", "--exporter=autograder.exports.CanvasExportPlugin", f"--to={canvas}")
+    header, possible, *students = csv.reader(open(canvas))
+    assert header[-1] == "backprop" and float(possible[-1]) == 100
+    assert {row[3]: float(row[-1]) for row in students} == {"late": 0, "ontime": ontime["score"] - 8 + 1,
+                                                            "garbled": 100}
