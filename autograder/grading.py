@@ -226,7 +226,10 @@ def _finish(assignment, output_dir, db_url, result, sandboxed, handed=(None, Non
         if late > 0:
             _note(result, _lateness(late, penalty))
         result["late_penalty"] = penalty or 0
-        autograded.write(assignment, result, executed, timestamp)
+        try:
+            autograded.write(assignment, result, executed, timestamp)
+        except OSError as error:  # the grade stands; only nbgrader's view of this notebook is missing
+            log.error("%s: could not write the autograded notebook (%s)", result["student_id"], error)
     report.write_student(output_dir, result)
 
 

@@ -74,3 +74,16 @@ def test_the_gradebook_is_refreshed_only_when_the_source_notebook_changed(tmp_pa
     with Gradebook(f"sqlite:///{db}") as gb:
         source_cell = gb.find_source_cell("test_sigmoid", "backprop", "backprop")
         assert source_cell.source.endswith("# a visible test the instructor added")
+
+
+def test_a_course_whose_autograded_folder_cannot_be_written_still_gets_every_grade(backprop, tmp_path):
+    root = course_copy(tmp_path / "course")
+    (root / "autograded").write_text("a file where nbgrader's autograded/ folder belongs")
+    write_notebook(tmp_path / "in", "alice", edited(backprop))
+    write_notebook(tmp_path / "in", "bob", edited(backprop, {"sigmoid": "def sigmoid(x):\n    return x\n"}))
+    done = run_cli("grade", "backprop", "--submissions", str(tmp_path / "in"), "--output", str(tmp_path / "out"),
+                   "--db", f"sqlite:///{tmp_path / 'gradebook.db'}", "--log-file", str(tmp_path / "log"), cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "log").read_text().count("could not write the autograded notebook") == 2
+    scores = {row["student_id"]: float(row["score"]) for row in report.read_grades(tmp_path / "out" / "grades.csv")}
+    assert scores["alice"] == 100 and scores["bob"] < 100
