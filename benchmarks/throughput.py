@@ -12,6 +12,7 @@ Run: `make benchmark`, or `python benchmarks/throughput.py [--assignments ID ...
 """
 import argparse
 import functools
+import importlib.util
 import json
 import os
 import shutil
@@ -179,10 +180,8 @@ def autograder_cli(assignment, students, submitted, output, *options):
 @functools.cache
 def dask_unavailable():
     """Why the Dask run cannot happen here, or None."""
-    try:
-        import distributed  # noqa: F401
-    except ImportError as error:
-        return f"distributed is not importable: {error}"
+    if importlib.util.find_spec("distributed") is None:
+        return "distributed is not installed (pip install -e '.[dask]')"
     _, done = run([sys.executable, "-m", "autograder", "grade", "--help"])
     if "dask" not in done.stdout or "--scheduler" not in done.stdout:
         return "`autograder grade --help` offers no --executor dask and --scheduler"
