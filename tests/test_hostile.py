@@ -192,7 +192,7 @@ CASE_NAMES = [c.student for c in cases("", dict.fromkeys(["canary", "root", "out
 def test_each_attack_gets_its_exact_outcome(hostile, backprop, student):
     case, result = hostile["cases"][student], hostile["results"][student]
     messages = " ".join([result["message"]] + [c["message"] for c in result["checks"]])
-    assert result["status"] == case.status, messages[:2000]
+    assert result["status"] in (case.status, case.or_status), messages[:2000]
     attacked = [c for c in result["checks"] if set(case.zero) & set(c["functions"])]
     assert all(c["points"] == 0 for c in attacked), attacked
     if case.intact:
