@@ -12,7 +12,6 @@ from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors.sanitize import SanitizeHTML
-from nbgrader.coursedir import CourseDirectory
 
 from . import notebook, report
 
@@ -43,7 +42,7 @@ def annotated(nb, checks):
 
 def folder(assignment, student_id):
     """Where nbgrader keeps `student_id`'s autograded files of the assignment (the course's configuration)."""
-    coursedir = CourseDirectory(config=assignment.nbgrader_config)
+    coursedir = assignment.coursedir
     return coursedir.format_path(coursedir.autograded_directory, student_id, assignment.id)
 
 

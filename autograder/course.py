@@ -61,15 +61,20 @@ class Assignment:
         """The course's nbgrader configuration (nbgrader_config.py), as nbgrader's own tools read it."""
         return PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
 
+    @cached_property
+    def coursedir(self):
+        """nbgrader's CourseDirectory as the course configures it: its id, its gradebook, its folders."""
+        return CourseDirectory(config=self.nbgrader_config)
+
     @property
     def course_id(self):
         """The course id nbgrader records the course's gradebook rows under."""
-        return CourseDirectory(config=self.nbgrader_config).course_id
+        return self.coursedir.course_id
 
     @property
     def db_url(self):
         """The course's gradebook, where nbgrader_config.py puts it (nbgrader's default: gradebook.db in the course)."""
-        return CourseDirectory(config=self.nbgrader_config).db_url
+        return self.coursedir.db_url
 
     @cached_property
     def source_notebook(self):

@@ -65,7 +65,7 @@ def against_pass_line(title, value, pass_line, higher_is_better=True, unit=""):
     except (TypeError, ValueError, OverflowError):
         return
     if value is not None:
-            _record({"kind": "pass_line", "title": title, "value": value, "pass_line": float(pass_line),
+        _record({"kind": "pass_line", "title": title, "value": value, "pass_line": float(pass_line),
                  "higher_is_better": bool(higher_is_better), "unit": unit})
 
 
