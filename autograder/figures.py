@@ -51,7 +51,10 @@ def _series(values):
 
 def curve(title, series, xlabel, ylabel, pass_line=None, log=False):
     """Lines of the student's values by step, {label: values}, with the `pass_line` a value must reach."""
-    drawn = {str(label): _series(values) for label, values in dict(series).items()}
+    try:
+        drawn = {str(label): _series(values) for label, values in dict(series).items()}
+    except (TypeError, ValueError):  # not {label: values} (a History the student's code returned wrong)
+        return
     drawn = {label: points for label, points in drawn.items() if points}
     if drawn:
         _record({"kind": "curve", "title": title, "series": drawn, "xlabel": xlabel, "ylabel": ylabel,

@@ -353,7 +353,7 @@ def trained_model_beats_unigram(student, rng):
     curve(f"your training losses: train_char_model on the grader's text ({TRAINING})", {"loss": losses}, "epoch",
           "cross-entropy (nats)")
     table(f"what your trained model writes after {validation[:TRAINING['seq_len']]!r}", ["temperature", "text"],
-          samples if isinstance(samples, list) else [])
+          samples)
     against_pass_line("validation loss: the unigram model's less the margin", bits, unigram - MARGIN_OVER_UNIGRAM,
                       higher_is_better=False, unit=" bits per character")
     if not bits <= unigram - MARGIN_OVER_UNIGRAM:

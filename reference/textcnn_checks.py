@@ -331,8 +331,7 @@ def trained_textcnn_reaches_reference_accuracy(student, rng):
                         vocab_size=len(vocab), max_len=MAX_LEN, settings=MODEL_SETTINGS, epochs=EPOCHS,
                         batch_size=BATCH_SIZE, seed=draw_seed(rng))
     got = as_tuple(got, 2, "the probe of train_textcnn")
-    losses = got[1] if isinstance(got[1], dict) else {}
-    curve(f"your History's losses ({EPOCHS} epochs, batch size {BATCH_SIZE})", losses, "epoch", "cross-entropy")
+    curve(f"your History's losses ({EPOCHS} epochs, batch size {BATCH_SIZE})", got[1], "epoch", "cross-entropy")
     probabilities = as_array(got[0], "the trained model's predictions on the test reviews", (len(X_test), 2))
     expect_near_reference(float(np.mean(np.argmax(probabilities, axis=1) == y_test)), REFERENCE_ACCURACY,
                           ACCURACY_MARGIN, f"the accuracy on {len(X_test)} held-out reviews after training on "

@@ -41,6 +41,14 @@ def test_a_student_output_that_cannot_be_drawn_leaves_the_figure_out_and_never_f
     assert results[0].figures[0]["series"]["loss"] == [[1, None], [2, 1.0]]  # a gap in the line, not a failure
 
 
+def test_a_curve_whose_series_are_not_labelled_values_is_left_out():
+    with figures.recording() as shown:
+        for series in (None, 3, "loss", [1.0, 2.0], object()):
+            curve("your History's losses", series, "epoch", "loss")
+        table("samples", ["t"], None)
+    assert shown == []
+
+
 def test_outside_a_check_nothing_is_recorded_and_nothing_fails():
     curve("loose", {"loss": [1, 2]}, "step", "loss")
     with figures.recording() as shown:
