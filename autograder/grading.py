@@ -75,10 +75,9 @@ def grade_notebook(assignment, nb, student_id, executor, secret):
     with tempfile.TemporaryDirectory(prefix="autograder-") as workdir:
         _stage(assignment, nb, Path(workdir))
         with Kernels(executor, nb, workdir, assignment.numpy_only, skip=notebook.is_test_cell) as kernels:
-            cell_trips = kernels.run_notebook()
             student = Student(kernels, assignment.functions, blocked)
             results, check_trips = judge.run_checks(assignment.checks, student, seed)
-            executed = kernels.executed()
+            cell_trips, executed = kernels.notebook_trips(), kernels.executed()
     policy_notes = [reason for reason in blocked.values() if reason.startswith("policy:")]
     status, message = Outcome(cell_trips + check_trips, policy_notes).verdict()
     return {**_result(assignment, student_id, status, message, [r.as_dict() for r in results]),

@@ -5,48 +5,89 @@ standard library and the kernel's own packages can be imported (`packages`, `san
 so a forbidden library cannot contribute to its result whatever path reaches it: an alias,
 `exec`, `importlib`, a magic. Every other probe runs in the kernel that has the assignment's
 allowed libraries. Each kernel runs the whole notebook first; the unconfined one reports the
-notebook's own failures (and its outputs are the student's), the confined one opens only when a
-probe needs it, and its notebook failures (a plot, `keras.Input` there) are expected.
+notebook's own failures (and its outputs are the student's), and the confined one's notebook
+failures (a plot, `keras.Input` there) are expected.
+
+Each kernel lives on a thread of its own, so the two start and run the notebook at the same time,
+and the checks begin as soon as the kernel they ask is ready.
 """
 import copy
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import ExitStack
 
 
+class OwnThread:
+    """One kernel on a thread of its own: it opens and runs the notebook there, answers probes there, and
+    shuts down there.
+
+    A kernel client belongs to the thread whose event loop opened it, and the kernel's launcher dies
+    with the thread that started it (`sandbox.dies_with`), so everything happens on one thread, which
+    outlives the kernel.
+    """
+
+    def __init__(self, open_kernel, skip):
+        self._stack = ExitStack()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kernel")
+        self._ran = self._thread.submit(self._run, open_kernel, skip)
+
+    def _run(self, open_kernel, skip):
+        session = self._stack.enter_context(open_kernel())
+        return session, session.run_notebook(skip=skip)
+
+    def _on_thread(self, use):
+        """`use(session)` on the kernel's thread, once it has run the notebook (raises what opening it raised)."""
+        return self._thread.submit(lambda: use(self._ran.result()[0])).result()
+
+    def trips(self):
+        """The Trips of the kernel's run of the notebook, once it has run."""
+        return self._ran.result()[1]
+
+    def probe(self, code, inputs):
+        return self._on_thread(lambda session: session.probe(code, inputs))
+
+    def notebook(self):
+        return self._on_thread(lambda session: session.notebook)
+
+    def close(self):
+        """Start shutting the kernel down, after whatever its thread is doing; return the Future of that."""
+        closed = self._thread.submit(self._stack.close)
+        self._thread.shutdown(wait=False)  # the thread ends once it has shut the kernel down
+        return closed
+
+
 class Kernels:
-    """Opens the submission's kernels as probes need them and closes them all on exit."""
+    """Starts the submission's kernels on entry and shuts them all down on exit."""
 
     def __init__(self, executor, nb, workdir, numpy_only, skip):
         self._executor, self._nb, self._workdir, self._skip = executor, nb, workdir, skip
         self._numpy_only = frozenset(numpy_only) if executor.confines else frozenset()
-        self._sessions = {}
-        self._stack = ExitStack()
+        self._kernels = {}
 
     def __enter__(self):
+        """Start the unconfined kernel and, where the executor confines, the NumPy-only one beside it."""
+        for confined in (False, True)[:1 + bool(self._numpy_only)]:
+            self._kernels[confined] = OwnThread(lambda confined=confined: self._open(confined), self._skip)
         return self
 
     def __exit__(self, *exc_info):
-        return self._stack.__exit__(*exc_info)
+        """Shut every kernel down at once, and wait until all are."""
+        closing = [kernel.close() for kernel in self._kernels.values()]
+        wait(closing)
+        for closed in closing:
+            closed.result()  # raises what shutting one down raised
 
-    def run_notebook(self):
-        """Open the unconfined kernel; return the Trips of its run of the notebook (a cell that failed)."""
-        return self._open(False)
+    def notebook_trips(self):
+        """The Trips of the unconfined kernel's run of the notebook (a cell that failed)."""
+        return self._kernels[False].trips()
 
     def executed(self):
-        """The notebook as the unconfined kernel ran it (the student's own outputs), or None before it opened."""
-        session = self._sessions.get(False)
-        return session and session.notebook
+        """The notebook as the unconfined kernel ran it: the student's own outputs."""
+        return self._kernels[False].notebook()
 
     def session(self, functions):
-        """The KernelSession that answers a probe calling `functions` (the NumPy-only kernel when they all are),
-        opened, and its notebook run, on first use."""
-        confined = bool(functions) and set(functions) <= self._numpy_only
-        if confined not in self._sessions:
-            self._open(confined)
-        return self._sessions[confined]
+        """What answers a probe calling `functions`: the NumPy-only kernel when they all are, else the other."""
+        return self._kernels[bool(functions) and set(functions) <= self._numpy_only]
 
     def _open(self, confined):
         # each kernel gets its own copy: nbclient writes outputs into the notebook it runs
-        session = self._stack.enter_context(
-            self._executor.open(copy.deepcopy(self._nb), self._workdir, numpy_only=confined))
-        self._sessions[confined] = session
-        return session.run_notebook(skip=self._skip)
+        return self._executor.open(copy.deepcopy(self._nb), self._workdir, numpy_only=confined)
