@@ -4,9 +4,10 @@ A function the contract calls NumPy-only is probed in a kernel where nothing but
 standard library and the kernel's own packages can be imported (`packages`, `sandbox.Jail`),
 so a forbidden library cannot contribute to its result whatever path reaches it: an alias,
 `exec`, `importlib`, a magic. Every other probe runs in the kernel that has the assignment's
-allowed libraries. Each kernel runs the whole notebook first; the unconfined one reports the
-notebook's own failures (and its outputs are the student's), and the confined one's notebook
-failures (a plot, `keras.Input` there) are expected.
+allowed libraries. Each kernel runs the notebook first: the unconfined one all of it, and it
+reports the notebook's own failures (its outputs are the student's); the confined one up to the last
+cell a student writes (the closing demos are the instructor's, and no function can need them), and
+its failures there (a plot, `keras.Input`) are expected.
 
 Each kernel lives on a thread of its own, so the two start and run the notebook at the same time,
 and the checks begin as soon as the kernel they ask is ready.
@@ -14,6 +15,8 @@ and the checks begin as soon as the kernel they ask is ready.
 import copy
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import ExitStack
+
+from . import notebook
 
 
 class OwnThread:
@@ -90,4 +93,5 @@ class Kernels:
 
     def _open(self, confined):
         # each kernel gets its own copy: nbclient writes outputs into the notebook it runs
-        return self._executor.open(copy.deepcopy(self._nb), self._workdir, numpy_only=confined)
+        nb = notebook.without_closing_demos(self._nb) if confined else copy.deepcopy(self._nb)
+        return self._executor.open(nb, self._workdir, numpy_only=confined)

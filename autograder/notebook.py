@@ -1,4 +1,5 @@
 """Reading, validating and restoring notebooks, with nbgrader's own preprocessors."""
+import copy
 import json
 import re
 
@@ -87,6 +88,16 @@ def restore(nb, assignment_id, notebook_id, db_url):
 def is_test_cell(cell):
     """An nbgrader grade cell: its verdict comes from the judge, never from running it."""
     return nbgrader_utils.is_grade(cell) and not nbgrader_utils.is_solution(cell)
+
+
+def without_closing_demos(nb):
+    """A copy of `nb` that ends with the last code cell a student writes (a solution cell, or one the student
+    added): the instructor's cells after it are demos, which no function a student wrote can need."""
+    written = [index for index, cell in enumerate(nb.cells) if cell.cell_type == "code" and
+               (nbgrader_utils.is_solution(cell) or "nbgrader" not in cell.metadata)]
+    trimmed = copy.deepcopy(nb)
+    trimmed.cells = trimmed.cells[:written[-1] + 1] if written else []
+    return trimmed
 
 
 def solution_cells(nb):
