@@ -8,7 +8,8 @@ import nbformat
 import psutil
 import pytest
 
-from autograder import cgroups, sandbox
+from autograder import cgroups, notebook, sandbox
+from autograder.kernels import Kernels
 from autograder.limits import KernelClock, Limits
 
 needs_root_sandbox = pytest.mark.skipif(os.geteuid() != 0, reason="private uids need a root grader")
@@ -39,6 +40,31 @@ def test_a_kernel_without_a_cgroup_says_why_in_what_the_result_records(tmp_path,
     executor = sandbox.SandboxedKernel(Limits(cell_timeout=30))
     assert _probe(executor, tmp_path, "result = 6 * 7") == 42
     assert executor.cgroup.startswith("none: ") and "only rlimits cap memory and processes" in executor.cgroup
+
+
+def _cell(source, **nbgrader):
+    cell = nbformat.v4.new_code_cell(source)
+    if nbgrader:
+        cell.metadata.nbgrader = {"grade": False, "solution": False, "locked": False, **nbgrader}
+    return cell
+
+
+@pytest.mark.parametrize("added_after, demo_in_numpy_only_kernel", [(False, False), (True, True)],
+                         ids=["demo-closes-the-notebook", "student-cell-after-the-demo"])
+def test_the_numpy_only_kernel_runs_the_notebook_up_to_the_last_cell_a_student_writes(
+        tmp_path, added_after, demo_in_numpy_only_kernel):
+    sandbox.check_available()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [_cell("import numpy as np", grade_id="imports", locked=True),
+                _cell("def f(x):\n    return np.asarray(x) * 2", grade_id="f", solution=True),
+                _cell("assert f(1) == 2", grade_id="test_f", grade=True, locked=True, points=1),
+                _cell("demo = f(21)", grade_id="demo", locked=True)] + [_cell("added = 1")] * added_after
+    ask = "result = [f(x), 'demo' in globals()]"
+    with Kernels(sandbox.SandboxedKernel(Limits(cell_timeout=30)), nb, tmp_path, {"f"}, notebook.is_test_cell) as kernels:
+        assert kernels.session({"f"}).probe(ask, {"x": 3})["result"] == [6, demo_in_numpy_only_kernel]
+        assert kernels.session(set()).probe(ask, {"x": 3})["result"] == [6, True]  # the notebook's own run: all of it
+        assert kernels.notebook_trips() == []
+        assert len(kernels.executed().cells) == len(nb.cells)
 
 
 def test_a_kernels_cpu_time_counts_the_threads_of_the_children_it_has_reaped():
