@@ -154,3 +154,8 @@ class GradingKernelManager(AsyncKernelManager):
         context = zmq.asyncio.Context()
         context.setsockopt(zmq.MAXMSGSIZE, LARGEST_FRAME)  # applies to every socket made from it
         return context
+
+    async def _async_wait(self, pollinterval=0.1):
+        """Look for the killed kernel's exit every 10 ms rather than jupyter_client's 100: every grading task
+        waits for its kernels to go."""
+        await super()._async_wait(pollinterval=min(pollinterval, 0.01))
