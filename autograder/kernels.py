@@ -5,9 +5,9 @@ standard library and the kernel's own packages can be imported (`packages`, `san
 so a forbidden library cannot contribute to its result whatever path reaches it: an alias,
 `exec`, `importlib`, a magic. Every other probe runs in the kernel that has the assignment's
 allowed libraries. Each kernel runs the notebook first: the unconfined one all of it, and it
-reports the notebook's own failures (its outputs are the student's); the confined one up to the last
-cell a student writes (the closing demos are the instructor's, and no function can need them), and
-its failures there (a plot, `keras.Input`) are expected.
+reports the notebook's own failures (its outputs are the student's); the confined one up to the
+last cell a student writes (the closing cells are the instructor's demos, and a contract function
+gets what it needs as arguments), and its failures there (a plot, `keras.Input`) are expected.
 
 Each kernel lives on a thread of its own, so the two start and run the notebook at the same time,
 and the checks begin as soon as the kernel they ask is ready.

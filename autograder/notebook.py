@@ -92,7 +92,7 @@ def is_test_cell(cell):
 
 def without_closing_demos(nb):
     """A copy of `nb` that ends with the last code cell a student writes (a solution cell, or one the student
-    added): the instructor's cells after it are demos, which no function a student wrote can need."""
+    added): the instructor's cells after it are demos, and a contract function gets what it needs as arguments."""
     written = [index for index, cell in enumerate(nb.cells) if cell.cell_type == "code" and
                (nbgrader_utils.is_solution(cell) or "nbgrader" not in cell.metadata)]
     trimmed = copy.deepcopy(nb)
