@@ -6,12 +6,15 @@ anything; the coordinator records what they yield.
 """
 import multiprocessing
 import os
+import sys
+import threading
 from contextlib import suppress
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from . import gpus, logs
 
 DASK_HELP = "the Dask executor needs the `dask` extra: pip install 'autograder[dask]'"
+FRAMEWORKS = ("tensorflow", "keras", "jax", "torch")  # their threads and devices do not survive a fork
 
 
 class ExecutorUnavailable(RuntimeError):
@@ -21,6 +24,15 @@ class ExecutorUnavailable(RuntimeError):
 def cores():
     """The cores this process may run on (a CI container's share, not the host's count)."""
     return len(os.sched_getaffinity(0))
+
+
+def _process_context():
+    """How a pool makes its processes: forked while this process runs one thread and has started no framework
+    (the workers start at once, with what it has imported: `grade` starts its pool before anything else),
+    spawned afresh otherwise (a lock another thread holds, or a framework's state, would be copied broken)."""
+    if threading.active_count() == 1 and not any(name in sys.modules for name in FRAMEWORKS):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _start_worker(devices, native_stderr, warm):
@@ -36,7 +48,7 @@ def _start_worker(devices, native_stderr, warm):
 
 
 class LocalPool:
-    """Fresh spawned processes on this machine: one per core, or one per GPU, each pinned to its own."""
+    """Fresh processes on this machine: one per core, or one per GPU, each pinned to its own."""
 
     def __init__(self, workers=None, gpu_indices=(), native_stderr=os.devnull):
         self.gpu_indices = list(gpu_indices)
@@ -45,7 +57,7 @@ class LocalPool:
         else:
             self.workers = workers or cores()
         self.native_stderr = native_stderr
-        self._started = None  # the pool `start` spawned for the next run
+        self._started = None  # the pool `start` made for the next run
 
     def describe(self):
         device = f"GPUs {', '.join(map(str, self.gpu_indices))}" if self.gpu_indices else "CPU"
@@ -57,7 +69,7 @@ class LocalPool:
         workers = self._size(tasks)
         self._started = self._pool(workers, grader.warm)
         for _ in range(workers):
-            self._started.submit(os.getpid)  # a pool spawns a process per task while none is idle
+            self._started.submit(os.getpid)  # a pool makes a process per task while none is idle
 
     def close(self):
         """Stop workers started for a run that never came."""
@@ -68,7 +80,7 @@ class LocalPool:
         return max(1, min(self.workers, tasks))
 
     def _pool(self, workers, warm=None):
-        context = multiprocessing.get_context("spawn")
+        context = _process_context()
         devices = None
         if self.gpu_indices:  # one worker per GPU at most, each on its own
             devices = context.Queue()

@@ -115,3 +115,27 @@ def test_workers_started_before_the_run_are_warmed_and_grade_it_and_unused_ones_
     assert len(set(multiprocessing.active_children()) - others) == 1
     pool.close()  # a run that never came: its worker stops
     assert set(multiprocessing.active_children()) <= others
+
+
+WAYS_OF_STARTING = """
+import threading
+from autograder import executors
+ways = [executors._process_context().get_start_method()]
+stop = threading.Event()
+waiting = threading.Thread(target=stop.wait)
+waiting.start()
+ways.append(executors._process_context().get_start_method())
+stop.set()
+waiting.join()
+import keras
+ways.append(executors._process_context().get_start_method())
+print(*ways)
+"""
+
+
+def test_a_pool_forks_a_process_that_runs_one_thread_and_no_framework_and_spawns_otherwise():
+    """`grade` starts its pool first, so its workers are forks that start at once; a pool made later (a lost
+    task's rerun, with the progress bar's thread running and Keras started) gets fresh processes."""
+    done = subprocess.run([sys.executable, "-c", WAYS_OF_STARTING], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=120)
+    assert done.stdout.split() == ["fork", "spawn", "spawn"], done.stderr[-2000:]
