@@ -220,6 +220,6 @@ CHECKS = (softmax_matches_reference, softmax_is_stable, log_softmax_matches_refe
           cross_entropy_matches_reference, cross_entropy_agrees_with_keras, cross_entropy_is_log_c_at_equal_logits,
           cross_entropy_grad_matches_reference, cross_entropy_grad_passes_gradient_check,
           softmax_loss_and_grad_matches_reference, softmax_loss_and_grad_passes_gradient_check,
-          softmax_loss_is_log_c_at_zero_weights, predict_matches_reference, keras_classifier_structure,
-          keras_classifier_outputs_logits, train_matches_reference, train_overfits_a_tiny_subset,
-          train_reaches_reference_accuracy_on_digits)
+          softmax_loss_is_log_c_at_zero_weights, predict_matches_reference, train_matches_reference,
+          train_overfits_a_tiny_subset, train_reaches_reference_accuracy_on_digits, keras_classifier_structure,
+          keras_classifier_outputs_logits)
