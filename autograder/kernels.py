@@ -19,7 +19,7 @@ from contextlib import ExitStack
 from . import notebook
 
 
-class OwnThread:
+class KernelThread:
     """One kernel on a thread of its own: it opens and runs the notebook there, answers probes there, and
     shuts down there.
 
@@ -69,7 +69,7 @@ class Kernels:
     def __enter__(self):
         """Start the unconfined kernel and, where the executor confines, the NumPy-only one beside it."""
         for confined in (False, True)[:1 + bool(self._numpy_only)]:
-            self._kernels[confined] = OwnThread(lambda confined=confined: self._open(confined), self._skip)
+            self._kernels[confined] = KernelThread(lambda confined=confined: self._open(confined), self._skip)
         return self
 
     def __exit__(self, *exc_info):
