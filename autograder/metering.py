@@ -10,6 +10,7 @@ waiting as soon as the running cell has used its CPU time or the budget is gone,
 the kernel sends. Queues keep ZeroMQ's default length: a shorter one would drop a burst of
 legitimate output, the witness among it, when a busy machine makes the grader read late.
 """
+import math
 import time
 from queue import Empty
 
@@ -139,6 +140,41 @@ class GradingKernelClient(AsyncKernelClient):
     def meter_with(self, meter):
         self.shell_channel.meter = meter
         self.iopub_channel.meter = meter
+
+    async def wait_for_ready(self, timeout=None):
+        """Ready once the kernel has answered a kernel_info request on both channels.
+
+        jupyter_client's own wait ends by draining iopub until it has been silent for 0.2 s, on every kernel
+        start, while the grading task waits. Here the wait ends as soon as the kernel says it is idle after the
+        request: iopub keeps order, so nothing of the start is left to drain.
+        """
+        deadline = time.monotonic() + (math.inf if timeout is None else timeout)
+        while not await self._answered(self.kernel_info()):
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+    async def _answered(self, msg_id):
+        """Whether kernel_info request `msg_id` got its reply on shell and then its idle status on iopub.
+
+        False when iopub stays silent for 0.2 s or says it has only now subscribed (ipykernel's welcome):
+        what the kernel published before that is lost, and the next request's status will not be.
+        """
+        try:
+            reply = await self.shell_channel.get_msg(timeout=1)
+            while reply["parent_header"].get("msg_id") != msg_id:  # the reply to an earlier request
+                reply = await self.shell_channel.get_msg(timeout=1)
+            self._handle_kernel_info_reply(reply)
+            while True:
+                msg = await self.iopub_channel.get_msg(timeout=0.2)
+                if msg["msg_type"] == "iopub_welcome":
+                    return False
+                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" \
+                        and msg["content"].get("execution_state") == "idle":
+                    return True
+        except Empty:
+            return False
 
 
 class GradingKernelManager(AsyncKernelManager):

@@ -1,8 +1,10 @@
 """Kernels started directly (no CLI): what each one gets, and what the grader records about it."""
+import asyncio
 import os
 import subprocess
 import sys
 import time
+from queue import Empty
 
 import nbformat
 import psutil
@@ -11,6 +13,7 @@ import pytest
 from autograder import cgroups, notebook, sandbox
 from autograder.kernels import Kernels
 from autograder.limits import KernelClock, Limits
+from autograder.metering import GradingKernelManager
 
 needs_root_sandbox = pytest.mark.skipif(os.geteuid() != 0, reason="private uids need a root grader")
 
@@ -40,6 +43,31 @@ def test_a_kernel_without_a_cgroup_says_why_in_what_the_result_records(tmp_path,
     executor = sandbox.SandboxedKernel(Limits(cell_timeout=30))
     assert _probe(executor, tmp_path, "result = 6 * 7") == 42
     assert executor.cgroup.startswith("none: ") and "only rlimits cap memory and processes" in executor.cgroup
+
+
+async def _left_after_ready():
+    """What a freshly started kernel still sends on shell and iopub once the client says it is ready."""
+    km = GradingKernelManager(kernel_name="python3")
+    await km.start_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = km.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=60)
+        left = []
+        for channel in (client.shell_channel, client.iopub_channel):
+            try:
+                left.append(await channel.get_msg(timeout=1))
+            except Empty:
+                pass
+        return left
+    finally:
+        client.stop_channels()
+        await km.shutdown_kernel(now=True)
+
+
+def test_a_kernel_is_ready_once_its_start_up_messages_are_all_in():
+    """Nothing of the start is left for the first cell to meet (nor for its output budget to pay for)."""
+    assert asyncio.run(_left_after_ready()) == []
 
 
 def _cell(source, **nbgrader):
