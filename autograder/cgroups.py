@@ -2,7 +2,9 @@
 
 Resource limits (RLIMIT_DATA, RLIMIT_NPROC) are the first line; a cgroup also
 counts what they miss (tmpfs pages, every thread of every child) and tells an
-out-of-memory kill apart from any other death. cgroup v1 (separate `memory`
+out-of-memory kill apart from any other death. It also keeps the kernel's CPU time,
+every process's that was ever in it, in one file (reading the process tree instead
+means reading every process on the machine, before every cell). cgroup v1 (separate `memory`
 and `pids` hierarchies) and v2 (one unified tree) are both handled; where
 neither is writable, `Cgroup.create` says why, the rlimits stand alone, and every result
 records it.
@@ -38,9 +40,10 @@ class CgroupUnavailable(RuntimeError):
 class Cgroup:
     """One kernel's cgroup folders; a process joins by writing its pid to every `procs_files` entry."""
 
-    def __init__(self, folders, oom_file):
+    def __init__(self, folders, oom_file, cpu_file=None):
         self.folders = folders
         self.oom_file = oom_file
+        self.cpu_file = cpu_file  # v2's cpu.stat, v1's cpuacct.usage; None where the CPU time is not kept
 
     @property
     def procs_files(self):
@@ -62,8 +65,11 @@ class Cgroup:
         memory, tasks = _v1_folder("memory", name), _v1_folder("pids", name)
         if memory is None or tasks is None:
             raise CgroupUnavailable("no writable memory and pids hierarchies under /sys/fs/cgroup")
-        return cls._make([(memory, {"memory.limit_in_bytes": memory_bytes}), (tasks, {"pids.max": pids})],
-                         memory / "memory.oom_control")
+        settings = [(memory, {"memory.limit_in_bytes": memory_bytes}), (tasks, {"pids.max": pids})]
+        cpu = _v1_folder("cpuacct", name)  # only to read the CPU time: none, and the clock reads the process tree
+        if cpu:
+            settings.append((cpu, {}))
+        return cls._make(settings, memory / "memory.oom_control", cpu and cpu / "cpuacct.usage")
 
     @classmethod
     def _create_v2(cls, name, memory_bytes, pids):
@@ -74,12 +80,12 @@ class Cgroup:
             raise CgroupUnavailable(f"the {' and '.join(missing)} controller is not enabled for {parent}'s children "
                                     "(cgroup v2: add it to cgroup.subtree_control)")
         return cls._make([(parent / name, {"memory.max": memory_bytes, "pids.max": pids})],
-                         parent / name / "memory.events")
+                         parent / name / "memory.events", parent / name / "cpu.stat")
 
     @classmethod
-    def _make(cls, settings, oom_file):
+    def _make(cls, settings, oom_file, cpu_file):
         """Create each folder and write its settings; on any failure remove what was made."""
-        group = cls([], oom_file)
+        group = cls([], oom_file, cpu_file)
         try:
             for folder, values in settings:
                 folder.mkdir()
@@ -98,6 +104,16 @@ class Cgroup:
         except (OSError, ValueError):
             return False
         return int(fields.get("oom_kill", 0)) > 0
+
+    def cpu_seconds(self):
+        """The CPU time of every process that has been in the cgroup, or None where it is not kept."""
+        try:
+            text = self.cpu_file.read_text()
+        except (AttributeError, OSError):  # no cpu_file, or the cgroup is gone
+            return None
+        if self.cpu_file.name == "cpuacct.usage":
+            return int(text) / 1e9
+        return int(dict(line.split() for line in text.splitlines())["usage_usec"]) / 1e6
 
     def remove(self):
         """Kill whatever is left inside and delete the folders."""

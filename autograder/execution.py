@@ -252,9 +252,9 @@ class LocalKernel:
         process = self._process(client)
         return process.poll() if process else None
 
-    def _session(self, client, death_cause):
+    def _session(self, client, death_cause, cgroup=None):
         process = self._process(client)
-        return KernelSession(client, self.limits, KernelClock(process and process.pid), death_cause)
+        return KernelSession(client, self.limits, KernelClock(process and process.pid, cgroup), death_cause)
 
     @contextmanager
     def open(self, nb, workdir, numpy_only=False):

@@ -336,7 +336,7 @@ class SandboxedKernel(LocalKernel):
                                          preexec_fn=dies_with(os.getpid()),
                                          cleanup_kc=True):  # nbclient keeps kernels it did not create
                     _seal(sockets)
-                    yield self._session(client, lambda: self._death_cause(client, cgroup))
+                    yield self._session(client, lambda: self._death_cause(client, cgroup), cgroup)
         finally:
             if cgroup:
                 cgroup.remove()

@@ -118,6 +118,21 @@ sys.exit(child.wait())
 """
 
 
+def test_a_kernels_clock_reads_its_cgroup_which_keeps_the_time_of_processes_that_have_ended():
+    try:
+        group = cgroups.Cgroup.create(256 << 20, 16)
+    except cgroups.CgroupUnavailable as why:
+        pytest.skip(str(why))
+    try:
+        if group.cpu_seconds() is None:
+            pytest.skip("this machine's cgroups do not keep CPU time")
+        join = "".join(f"echo $$ > {procs}; " for procs in group.procs_files)  # as the kernel's launcher does
+        subprocess.run(["sh", "-c", f"{join}exec {sys.executable} -c 'sum(range(30_000_000))'"], check=True)
+        assert KernelClock(None, group).cpu() > 0.2  # the process is gone; what it computed still counts
+    finally:
+        group.remove()
+
+
 def _gone(pid):
     try:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
