@@ -162,12 +162,8 @@ def train_matches_reference(student, rng):
     expect_named(got[0], params, PARAMS, "the params returned by train")
 
 
-@check("test_train", points=12, functions=["train", "init_params", "forward", "mse_loss", "backward",
-                                           "sgd_update"])
-def train_learns_xor(student, rng):
-    seed = draw_seed(rng)
-    while ref.train(X_XOR, Y_XOR, 4, 2.0, 5000, seed)[1][-1] >= 0.02:
-        seed += 1  # the grader only picks seeds from which the reference learns XOR
+def _xor_mse(student, seed):
+    """The mse of the network the student's train fits to XOR from `seed` (its losses drawn for them)."""
     got = as_tuple(student.train(X_XOR, Y_XOR, 4, 2.0, 5000, seed), 2, "train")
     curve("your losses: train(X_xor, Y_xor, 4, 2.0, 5000, seed)", {"loss": got[1]}, "step", "mean squared error",
           pass_line=0.02, log=True)
@@ -177,7 +173,19 @@ def train_learns_xor(student, rng):
         predictions = ref.forward(params, X_XOR)[0]
     except ValueError:
         raise Fail("the params returned by train do not fit a 2-4-1 network") from None
-    mse = ref.mse_loss(predictions, Y_XOR)
+    return ref.mse_loss(predictions, Y_XOR)
+
+
+@check("test_train", points=12, functions=["train", "init_params", "forward", "mse_loss", "backward",
+                                           "sgd_update"])
+def train_learns_xor(student, rng):
+    seed = draw_seed(rng)
+    mse = _xor_mse(student, seed)
+    # A seed from which the reference does not learn XOR either proves nothing: the grader tries the next. The
+    # reference trains only once the student has missed (it learns from nearly every seed), not for every student.
+    while not mse < 0.02 and ref.train(X_XOR, Y_XOR, 4, 2.0, 5000, seed)[1][-1] >= 0.02:
+        seed += 1
+        mse = _xor_mse(student, seed)
     if not mse < 0.02:
         raise Fail(f"after train(X_xor, Y_xor, 4, 2.0, 5000, seed) the mse is {mse:.3g}, not below 0.02")
 

@@ -1,10 +1,13 @@
 """The `backprop` reference solution on its own (docs/assignments.md §1)."""
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from autograder.checks import Fail
 from reference import backprop as ref
+from reference import backprop_checks
 
 X_XOR = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 Y_XOR = np.array([[0.0], [1.0], [1.0], [0.0]])
@@ -94,3 +97,19 @@ def test_train_learns_xor(seed):
     params, losses = ref.train(X_XOR, Y_XOR, 4, 2.0, 5000, seed)
     assert len(losses) == 5000 and losses[-1] < losses[0]
     assert ref.mse_loss(ref.forward(params, X_XOR)[0], Y_XOR) < 0.02
+
+
+def test_the_xor_check_trains_the_reference_only_for_a_student_who_missed(monkeypatch):
+    """The reference learns XOR from nearly every seed: it confirms a seed only when the student's train did not."""
+    real_train, reference_seeds = ref.train, []
+
+    def spy(*args):
+        reference_seeds.append(args[-1])
+        return real_train(*args)
+    monkeypatch.setattr(ref, "train", spy)
+    backprop_checks.train_learns_xor.run(SimpleNamespace(train=real_train), np.random.default_rng(5))
+    assert reference_seeds == []
+    stalls = SimpleNamespace(train=lambda X, Y, n_hidden, lr, epochs, seed: real_train(X, Y, n_hidden, lr, 1, seed))
+    with pytest.raises(Fail, match="the mse is .*, not below 0.02"):
+        backprop_checks.train_learns_xor.run(stalls, np.random.default_rng(5))
+    assert len(reference_seeds) == 1  # the reference learned from the student's seed: the miss is the student's
