@@ -45,6 +45,15 @@ def test_a_kernel_without_a_cgroup_says_why_in_what_the_result_records(tmp_path,
     assert executor.cgroup.startswith("none: ") and "only rlimits cap memory and processes" in executor.cgroup
 
 
+def test_a_sandboxed_kernel_starts_without_ipykernels_debugger(tmp_path):
+    sandbox.check_available()
+    ask = ("from ipykernel import debugger\n"
+           "try:\n    import debugpy\n    result = [debugger._is_debugpy_available, 'imported']\n"
+           "except ImportError as error:\n    result = [debugger._is_debugpy_available, str(error)]")
+    hidden = [False, "debugpy is not allowed in this assignment"]
+    assert _probe(sandbox.SandboxedKernel(Limits(cell_timeout=30)), tmp_path, ask) == hidden
+
+
 async def _left_after_ready():
     """What a freshly started kernel still sends on shell and iopub once the client says it is ready."""
     km = GradingKernelManager(kernel_name="python3")
