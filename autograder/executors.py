@@ -5,6 +5,7 @@ result dict, or the exception that lost the task: a worker that died). They neve
 anything; the coordinator records what they yield.
 """
 import multiprocessing
+import operator
 import os
 import sys
 import threading
@@ -90,8 +91,9 @@ class LocalPool:
                                    initargs=(devices, self.native_stderr, warm))
 
     def run(self, grader, tasks):
-        tasks = list(tasks)
-        pool, self._started = self._started or self._pool(self._size(len(tasks))), None
+        """Grade (student_id, notebook JSON) `tasks`, taken as they come (a generator that restores each only when
+        asked keeps the workers busy meanwhile); yield (student_id, result, or the error that lost the worker)."""
+        pool, self._started = self._started or self._pool(self._size(operator.length_hint(tasks, self.workers))), None
         with pool:
             futures = {pool.submit(grader, student_id, nb): student_id for student_id, nb in tasks}
             for future in as_completed(futures):

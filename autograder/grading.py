@@ -262,21 +262,13 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, grader, executor,
     process writes outputs and the gradebook; `progress` hears of each new result.
     """
     output_dir = Path(output_dir)
-    results, failures, tasks, times, unanswered_cells = {}, {}, {}, {}, {}
+    results, pending, tasks, times, unanswered_cells = {}, {}, {}, {}, {}
     for student_id, found in find_submissions(assignment, submissions_dir).items():
         done = None if force else _finished(output_dir, student_id, assignment)
         if done:
             results[student_id] = done
-        elif isinstance(found, tuple):
-            failures[student_id] = failed(assignment, student_id, *found)
         else:
-            times[student_id] = handed_in(found, submissions_dir)
-            try:
-                nb = restored(assignment, found, db_url)
-                tasks[student_id], unanswered_cells[student_id] = nbformat.writes(nb), unanswered(nb)
-            except notebook.InvalidNotebook as error:
-                failures[student_id] = failed(assignment, student_id, Status.INVALID_NOTEBOOK, str(error))
-    total = len(failures) + len(tasks)
+            pending[student_id] = found
     recorded, lost = [], []
 
     def record(result):
@@ -287,11 +279,25 @@ def grade_all(assignment, submissions_dir, output_dir, db_url, grader, executor,
         _finish(assignment, output_dir, db_url, result, grader.sandboxed, handed, unanswered_cells.get(student_id, ()))
         results[student_id] = result
         recorded.append(student_id)
-        progress(result, len(recorded), total)
+        progress(result, len(recorded), len(pending))
 
-    for result in failures.values():
-        record(result)
-    for student_id, outcome in executor.run(grader, tasks.items()):
+    def restored_tasks():
+        """Each pending submission restored as the executor takes it, so the workers begin with the first while
+        the rest are restored; one that cannot be graded is recorded as failed instead."""
+        for student_id, found in pending.items():
+            if isinstance(found, tuple):
+                record(failed(assignment, student_id, *found))
+                continue
+            times[student_id] = handed_in(found, submissions_dir)
+            try:
+                nb = restored(assignment, found, db_url)
+            except notebook.InvalidNotebook as error:
+                record(failed(assignment, student_id, Status.INVALID_NOTEBOOK, str(error)))
+                continue
+            tasks[student_id], unanswered_cells[student_id] = nbformat.writes(nb), unanswered(nb)
+            yield student_id, tasks[student_id]
+
+    for student_id, outcome in executor.run(grader, restored_tasks()):
         if isinstance(outcome, Exception):
             log.warning("lost the worker grading %s (%s); it runs again once", student_id, outcome)
             lost.append(student_id)  # a worker died, and a broken pool fails all it still held
