@@ -65,11 +65,16 @@ class Cgroup:
         memory, tasks = _v1_folder("memory", name), _v1_folder("pids", name)
         if memory is None or tasks is None:
             raise CgroupUnavailable("no writable memory and pids hierarchies under /sys/fs/cgroup")
-        settings = [(memory, {"memory.limit_in_bytes": memory_bytes}), (tasks, {"pids.max": pids})]
-        cpu = _v1_folder("cpuacct", name)  # only to read the CPU time: none, and the clock reads the process tree
-        if cpu:
-            settings.append((cpu, {}))
-        return cls._make(settings, memory / "memory.oom_control", cpu and cpu / "cpuacct.usage")
+        group = cls._make([(memory, {"memory.limit_in_bytes": memory_bytes}), (tasks, {"pids.max": pids})],
+                          memory / "memory.oom_control")
+        cpu = _v1_folder("cpuacct", name)
+        try:  # only to read the CPU time: without it the clock reads the process tree, and the caps still hold
+            cpu.mkdir()
+        except (AttributeError, OSError):
+            return group
+        group.folders.append(cpu)
+        group.cpu_file = cpu / "cpuacct.usage"
+        return group
 
     @classmethod
     def _create_v2(cls, name, memory_bytes, pids):
@@ -83,7 +88,7 @@ class Cgroup:
                          parent / name / "memory.events", parent / name / "cpu.stat")
 
     @classmethod
-    def _make(cls, settings, oom_file, cpu_file):
+    def _make(cls, settings, oom_file, cpu_file=None):
         """Create each folder and write its settings; on any failure remove what was made."""
         group = cls([], oom_file, cpu_file)
         try:
