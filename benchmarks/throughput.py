@@ -8,7 +8,7 @@ A run that does not grade all N at full marks is reported FAILED, left out of th
 exit status 1. Nothing here asserts a time.
 
 Run: `make benchmark`, or `python benchmarks/throughput.py [--assignments ID ...] [--copies N] [--json PATH]`
-(about 6 minutes on 2 cores for the default 6 backprop and 4 softmax copies).
+(about 3 minutes on 2 cores for the default 6 backprop and 4 softmax copies).
 """
 import argparse
 import functools
