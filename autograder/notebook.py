@@ -41,6 +41,8 @@ def load(path):
                               f"column {error.colno})") from None
     except RecursionError:
         raise InvalidNotebook(f"{path.name} is nested too deeply to be a notebook") from None
+    except OSError as error:
+        raise InvalidNotebook(f"{path.name} could not be read ({error.strerror or error})") from None
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         raise InvalidNotebook(f"{path.name} is JSON but not a Jupyter notebook")
     if data.get("nbformat") != 4:

@@ -33,12 +33,12 @@ HOME = "/home/student"
 CAPPED = "capped: memory and processes, every process of the kernel counted"
 PRIVATE_TMPFS = {"/dev/shm": "1777", "/tmp": "1777", HOME: "0777"}  # writable, size-capped, per kernel
 UID_BASE = 200_000  # sandbox uids are never real accounts
-# Hidden from every sandboxed kernel: ipykernel's debugger, which no grading kernel serves, and whose import at
-# start-up cost each kernel 50 ms of CPU (with it gone, ipykernel starts without a debugger).
-ALWAYS_HIDDEN = ("debugpy",)
 UIDS_PER_PROCESS = 64  # each grading process cycles through its own block: every kernel a uid of its own
 SYSTEM_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf", "passwd", "group",
               "alternatives", "fonts", "mime.types")
+# Hidden from every sandboxed kernel: ipykernel's debugger, which no grading kernel serves, and whose import at
+# start-up cost each kernel 50 ms of CPU (with it gone, ipykernel starts without a debugger).
+ALWAYS_HIDDEN = ("debugpy",)
 # Runs as the grader, before bwrap: join the kernel's cgroups so every process inside is counted,
 # and open the seccomp filter on fd 3 for `bwrap --seccomp 3`.
 LAUNCH = ('for procs in $AUTOGRADER_CGROUP_PROCS; do echo $$ > "$procs" || exit 125; done; '
@@ -164,7 +164,7 @@ class Jail:
         self.limits, self.workdir, self.socket_dir, self.uid, self.gpu = limits, Path(workdir), socket_dir, uid, gpu
         self.settings = settings or {}
         self.forbidden = frozenset(forbidden)
-        self.blocked = _blocked_packages([*forbidden, *ALWAYS_HIDDEN], grader_dir)
+        self.blocked = _blocked_packages(dict.fromkeys([*forbidden, *ALWAYS_HIDDEN]), grader_dir)
         self.unavailable = None  # the stand-in file of a numpy_only kernel
         if numpy_only:
             self.unavailable = shutil.copy(unavailable.__file__, grader_dir)
