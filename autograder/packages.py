@@ -9,7 +9,7 @@ would be importable by student code that extends `sys.path`. The plan here, appl
   whose import raises (every kernel);
 - in the kernel that runs the NumPy-only functions, each folder on the path keeps only NumPy
   and what the kernel itself needs to run (ipykernel and its requirements); every other package
-  is replaced by `unavailable.py`, which imports but cannot be used. The standard library is
+  imports as a stand-in (`unavailable.py`) that cannot be used. The standard library is
   not a package folder, so it stays.
 """
 import functools
@@ -90,12 +90,10 @@ def installed_locations(name):
 
 @functools.cache
 def numpy_only_plan():
-    """(kept entries, {module name: package folder}) for the kernel that runs the NumPy-only functions.
-
-    Everything in the kernel's package folders that is neither kept nor in the standard library
-    gets the `unavailable` stand-in under its module name.
-    """
-    kept, unavailable = [], {}
+    """(kept entries, names of the other modules) of the kernel's package folders, for the kernel that runs the
+    NumPy-only functions: it sees only the kept entries, and every other name outside the standard library
+    imports there as the `unavailable` stand-in."""
+    kept, unavailable = [], set()
     runtime = runtime_entries()
     for folder in kernel_site_folders():
         for entry in sorted(folder.iterdir()):
@@ -103,5 +101,5 @@ def numpy_only_plan():
             if entry in runtime:
                 kept.append(entry)
             elif name and name not in sys.stdlib_module_names:
-                unavailable.setdefault(name, folder)
-    return tuple(kept), unavailable
+                unavailable.add(name)
+    return tuple(kept), tuple(sorted(unavailable))

@@ -1,10 +1,11 @@
-"""Kernel-side stand-in for a package that NumPy-only functions may not use: it imports, it cannot be used.
+"""Kernel-side stand-in for the packages that NumPy-only functions may not use: they import, they cannot be used.
 
-The sandbox binds this one file over every such package in the kernel that runs the NumPy-only
-functions, so a notebook's import cell still runs to its end (`import keras` comes before
-`import numpy as np` in the released notebooks), while any use of the package raises ImportError
-naming it. None of the real package's files are there: this file guards nothing, it only keeps
-the notebook running and the message clear.
+In the kernel that runs the NumPy-only functions the sandbox binds this file into the package folder,
+beside a .pth file that calls `install` at start-up with the names of every other installed package.
+Each then imports as an unavailable package, so a notebook's import cell still runs to its end
+(`import keras` comes before `import numpy as np` in the released notebooks), while any use of it
+raises ImportError naming it. None of the real packages' files are there: this file guards nothing,
+it only keeps the notebook running and the message clear.
 """
 import sys
 from importlib.machinery import ModuleSpec
@@ -38,16 +39,19 @@ def _make_unavailable(namespace, name):
                      __getattr__=lambda attribute: getattr(Unavailable(name), attribute))
 
 
-class Submodules:
-    """Meta path finder: every submodule of an unavailable package (`matplotlib.pyplot`) is unavailable too."""
+class Finder:
+    """Meta path finder, last on the path: each of `names` (a package whose files the kernel cannot see) and
+    every submodule of an unavailable package (`matplotlib.pyplot`) imports as unavailable."""
 
     unavailable_finder = True
 
-    @staticmethod
-    def find_spec(fullname, path=None, target=None):
-        root = sys.modules.get(fullname.partition(".")[0])
-        if "." in fullname and getattr(root, "__unavailable__", False):
-            return ModuleSpec(fullname, Submodules, is_package=True)
+    def __init__(self, names):
+        self.names = frozenset(names)
+
+    def find_spec(self, fullname, path=None, target=None):
+        root, dot, _ = fullname.partition(".")
+        if fullname in self.names or dot and getattr(sys.modules.get(root), "__unavailable__", False):
+            return ModuleSpec(fullname, self, is_package=True)
         return None
 
     @staticmethod
@@ -59,7 +63,7 @@ class Submodules:
         _make_unavailable(module.__dict__, module.__name__)
 
 
-if not __package__:  # bound over a top-level package in the kernel, not imported as autograder.unavailable
+def install(names):
+    """Make each of `names` import as unavailable (the .pth file calls this as the kernel's interpreter starts)."""
     if not any(getattr(finder, "unavailable_finder", False) for finder in sys.meta_path):
-        sys.meta_path.append(Submodules)
-    _make_unavailable(globals(), __name__)
+        sys.meta_path.append(Finder(names))

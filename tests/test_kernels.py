@@ -45,6 +45,23 @@ def test_a_kernel_without_a_cgroup_says_why_in_what_the_result_records(tmp_path,
     assert executor.cgroup.startswith("none: ") and "only rlimits cap memory and processes" in executor.cgroup
 
 
+def test_the_numpy_only_kernel_imports_other_packages_as_stand_ins_but_has_none_of_their_files(tmp_path):
+    sandbox.check_available()
+    ask = ("import sys\nout = []\ntry:\n    keras.layers.Dense(1)\nexcept ImportError as error:\n"
+           "    out.append(str(error))\n"
+           "sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, 'unavailable_finder', False)]\n"
+           "for name in [name for name in sys.modules if name.partition('.')[0] == 'keras']:\n"
+           "    del sys.modules[name]\n"
+           "try:\n    import keras\n    out.append('imported')\nexcept ImportError as error:\n"
+           "    out.append(type(error).__name__)\nresult = out")
+    executor = sandbox.SandboxedKernel(Limits(cell_timeout=30))
+    with executor.open(_notebook("import keras\nimport numpy as np"), tmp_path, numpy_only=True) as session:
+        assert session.run_notebook() == []  # the import cell runs to its end
+        assert session.probe(ask, {})["result"] == [
+            "keras is not available here: this function may use only NumPy and the Python standard library",
+            "ModuleNotFoundError"]  # without the stand-in's finder, nothing of Keras is there to import
+
+
 def test_a_sandboxed_kernel_starts_without_ipykernels_debugger(tmp_path):
     sandbox.check_available()
     ask = ("from ipykernel import debugger\n"
