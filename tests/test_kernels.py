@@ -159,6 +159,23 @@ def test_a_kernels_clock_reads_its_cgroup_which_keeps_the_time_of_processes_that
         group.remove()
 
 
+def test_a_cgroup_v1_without_cpu_accounting_still_caps_and_the_clock_reads_the_process_tree(monkeypatch):
+    if (cgroups.MOUNT / "cgroup.controllers").is_file():
+        pytest.skip("cgroup v2 keeps the CPU time in the kernel's own cgroup")
+    v1_folder = cgroups._v1_folder
+    monkeypatch.setattr(cgroups, "_v1_folder", lambda controller, name: None if controller == "cpuacct"
+                        else v1_folder(controller, name))  # a machine whose cpuacct hierarchy is not ours
+    try:
+        group = cgroups.Cgroup.create(256 << 20, 16)
+    except cgroups.CgroupUnavailable as why:
+        pytest.skip(str(why))
+    try:
+        assert group.cpu_seconds() is None and len(group.procs_files) == 2  # memory and pids
+        assert KernelClock(os.getpid(), group).cpu() > 0  # this process's own tree
+    finally:
+        group.remove()
+
+
 def _gone(pid):
     try:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
