@@ -68,9 +68,11 @@ class Cgroup:
         group = cls._make([(memory, {"memory.limit_in_bytes": memory_bytes}), (tasks, {"pids.max": pids})],
                           memory / "memory.oom_control")
         cpu = _v1_folder("cpuacct", name)
+        if cpu is None:
+            return group
         try:  # only to read the CPU time: without it the clock reads the process tree, and the caps still hold
             cpu.mkdir()
-        except (AttributeError, OSError):
+        except OSError:
             return group
         group.folders.append(cpu)
         group.cpu_file = cpu / "cpuacct.usage"
@@ -112,9 +114,11 @@ class Cgroup:
 
     def cpu_seconds(self):
         """The CPU time of every process that has been in the cgroup, or None where it is not kept."""
+        if self.cpu_file is None:
+            return None
         try:
             text = self.cpu_file.read_text()
-        except (AttributeError, OSError):  # no cpu_file, or the cgroup is gone
+        except OSError:  # the cgroup is gone
             return None
         if self.cpu_file.name == "cpuacct.usage":
             return int(text) / 1e9

@@ -50,7 +50,7 @@ class Finder:
 
     def find_spec(self, fullname, path=None, target=None):
         root, dot, _ = fullname.partition(".")
-        if fullname in self.names or dot and getattr(sys.modules.get(root), "__unavailable__", False):
+        if fullname in self.names or (dot and getattr(sys.modules.get(root), "__unavailable__", False)):
             return ModuleSpec(fullname, self, is_package=True)
         return None
 
