@@ -21,7 +21,6 @@ Example:
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import chdtri  # chi-square's inverse survival function; scipy.stats costs 0.7 s to import
 
 from .figures import against_pass_line, curve, table
 from .measured import measured_once
@@ -292,6 +291,7 @@ def expect_distribution(draws, p, what):
         raise Fail(f"{what} drew an id that has probability 0")
     expected = len(draws) * p[p > 0]
     statistic = float(np.sum((counts[p > 0] - expected) ** 2 / expected))
+    from scipy.special import chdtri  # chi-square's inverse survival function; imported here, as only samplers need it
     if statistic > chdtri(np.count_nonzero(p) - 1, DISTRIBUTION_ALPHA):
         raise Fail(f"{len(draws)} draws of {what} do not follow the distribution (chi-square {statistic:.0f} "
                    f"on {np.count_nonzero(p) - 1} degrees of freedom)")

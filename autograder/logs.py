@@ -36,7 +36,8 @@ def configure(console, verbosity=0, log_file=None):
         to_file = logging.FileHandler(log_file, encoding="utf-8")
         to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(to_file)
-    for noisy in ("distributed", "asyncio", "traitlets", "tensorflow", "absl"):
+    # libraries that log their workings at DEBUG: matplotlib scores every font it finds (2,500 lines a run)
+    for noisy in ("distributed", "asyncio", "traitlets", "tensorflow", "absl", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
