@@ -41,9 +41,10 @@ def failed(assignment, student_id, status, message):
 
 
 def _blocked_functions(assignment, nb):
+    trees = policy.parsed(nb)
     blocked = {f: f"policy: {f} {reason}" for f, reason in
-               policy.scan(nb, assignment.rules).items()}
-    defined = policy.defined_names(nb)
+               policy.scan(nb, assignment.rules, trees).items()}
+    defined = policy.defined_names(nb, trees)
     for function in assignment.functions:
         if function not in defined:
             blocked.setdefault(function, f"{function} is not defined in the notebook")

@@ -61,20 +61,29 @@ def rules(settings, functions, course_modules=()):
     return {function: Rule(forbidden, function in numpy_only, frozenset(course_modules)) for function in functions}
 
 
+def _python(text):
+    """The AST of `text`, or None for broken or pathological code: nothing to see statically."""
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):
+        return None
+
+
 def _parse(source):
-    """The AST of a cell, IPython syntax included, or None: nothing in a notebook may make the scan fail."""
+    """The AST of a cell, IPython syntax included, or None: nothing in a notebook may make the scan fail.
+
+    Plain Python first, as most cells are: IPython's transforms change only what Python cannot parse (magics,
+    `!`, `?`) or strip prompts, which takes no reference to a module out of what the plain reading sees; and
+    tokenizing every cell for them was half the cost of a scan."""
     if len(source) > MAX_SCANNED_CELL or len(source.encode("utf-8", "surrogatepass")) > MAX_SCANNED_CELL:
         return None
-    try:
-        python = TransformerManager().transform_cell(source)
-    except Exception:  # IPython's transformers on input they do not expect
-        python = source
-    for text in dict.fromkeys((python, source)):
+    tree = _python(source)
+    if tree is None:
         try:
-            return ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):
-            pass  # broken or pathological code: nothing to see statically
-    return None
+            tree = _python(TransformerManager().transform_cell(source))
+        except Exception:  # IPython's transformers on input they do not expect
+            pass
+    return tree
 
 
 def _constant(node):
@@ -191,6 +200,7 @@ class _Index:
     bindings: dict = field(default_factory=dict)  # (scope, name) -> dotted modules it stands for
     stars: list = field(default_factory=list)  # modules star-imported
     global_names: set = field(default_factory=set)
+    references: dict = field(default_factory=dict)  # id(node) -> what it refers to (`_references`)
 
 
 def _index(trees):
@@ -311,14 +321,28 @@ def _certain(paths, rule):
     return modules[0] if modules and all(modules) else None
 
 
+def _references(node, index):
+    """What the nodes under `node` refer to, whatever the rule, in walk order: for each that refers to anything,
+    (the modules it imports, the modules it stands for, the (scope, name) it loads or None). Worked out once
+    per node and kept in `index`: every rule, and every round of propagation, asks again."""
+    if id(node) not in index.references:
+        found = []
+        for sub in _walk(node):
+            base = _chain(sub)[0]
+            loaded = (index.scopes.get(base), base.id) if isinstance(base, ast.Name) and isinstance(base.ctx, ast.Load) \
+                else None
+            imported, paths = sorted(_imported(sub)), _paths(sub, index)
+            if imported or paths or loaded:
+                found.append((imported, paths, loaded))
+        index.references[id(node)] = found
+    return index.references[id(node)]
+
+
 def _reach(node, rule, index, tainted):
     """The module that `node` uses against `rule`: by importing it, naming it, or using a tainted name."""
-    for sub in _walk(node):
-        module = next(filter(None, map(rule.violation, sorted(_imported(sub)))), None)
-        module = module or _certain(_paths(sub, index), rule)
-        base = _chain(sub)[0]
-        if isinstance(base, ast.Name) and isinstance(base.ctx, ast.Load):
-            module = module or tainted.get((index.scopes.get(base), base.id))
+    for imported, paths, loaded in _references(node, index):
+        module = next(filter(None, map(rule.violation, imported)), None) or _certain(paths, rule) or \
+            tainted.get(loaded)
         if module:
             return module
     return None
@@ -354,10 +378,15 @@ def _scanned_cells(nb):
         yield cell
 
 
-def scan(nb, rules):
+def parsed(nb):
+    """{id(cell): AST} of the cells the scan reads that parse: what `scan` and `defined_names` share."""
+    return {id(cell): tree for cell in _scanned_cells(nb) if (tree := _tree(cell.source))}
+
+
+def scan(nb, rules, trees=None):
     """{function: reason} for each function whose solution cell or definitions elsewhere reach a module
-    that its rule disallows."""
-    trees = {id(cell): tree for cell in _scanned_cells(nb) if (tree := _tree(cell.source))}
+    that its rule disallows. `trees`: the notebook `parsed`, where the caller has it already."""
+    trees = parsed(nb) if trees is None else trees
     index = _index(list(trees.values()))
     solutions = {function: trees.get(id(cell)) for function, cell in notebook.solution_cells(nb).items()}
     groups = {}
@@ -377,17 +406,17 @@ def scan(nb, rules):
 TOP_LEVEL_DEF = re.compile(r"^(?:async\s+)?(?:def|class)\s+(\w+)", re.MULTILINE)
 
 
-def defined_names(nb):
-    """Names that some code cell binds at top level (def, class, assignment, import).
+def defined_names(nb, trees=None):
+    """Names that some code cell binds at top level (def, class, assignment, import); `trees` as for `scan`.
 
     A cell the parser rejects or does not read (broken code, past the scan's bounds, or CPython 3.11's spurious
     "AST constructor recursion depth mismatch") still counts its top-level `def`s: this only improves
     messages, and must never call a function missing that the kernel will define.
     """
-    names, scanned = set(), {id(cell) for cell in _scanned_cells(nb)}
+    names, trees = set(), parsed(nb) if trees is None else trees
     for cell in nb.cells:
         if cell.cell_type == "code":
-            tree = _parse(cell.source) if id(cell) in scanned else None
+            tree = trees.get(id(cell))
             names.update(TOP_LEVEL_DEF.findall(cell.source) if tree is None
                          else (name for node in tree.body for name, _, _ in _bound(node)))
     return names
