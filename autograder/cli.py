@@ -2,6 +2,7 @@
 import argparse
 import dataclasses
 import functools
+import gc
 import json
 import logging
 import os
@@ -112,6 +113,9 @@ def cmd_grade(args):
     grader = grading.Grader(str(root), assignment.id, limits, not args.unsafe_no_sandbox, secret)
     executor = executors.pick(args.executor, args.workers, args.scheduler, args.device, native_stderr)
     started = time.monotonic()
+    # What is loaded by now lives as long as the run: no garbage collection need walk it again, here or in the
+    # workers forked next (Python's advice before a fork), and the one at exit took 0.4 s walking it.
+    gc.freeze()
     with closing(executor):
         executor.start(grader, len(grading.find_submissions(assignment, submissions)))
         with logs.stderr_to(native_stderr):
@@ -296,6 +300,8 @@ def main(argv=None):
     except (course.CourseError, sandbox.SandboxUnavailable, executors.ExecutorUnavailable) as error:
         console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         return 2
+    finally:
+        gc.freeze()  # the process ends next: a last collection of all it made would only delay that (0.1 s or more)
 
 
 if __name__ == "__main__":
