@@ -113,13 +113,13 @@ def cmd_grade(args):
     grader = grading.Grader(str(root), assignment.id, limits, not args.unsafe_no_sandbox, secret)
     executor = executors.pick(args.executor, args.workers, args.scheduler, args.device, native_stderr)
     started = time.monotonic()
+    with logs.stderr_to(native_stderr):  # quietly: a course's checks may start a framework as they load
+        assignment.checks  # before the workers fork, so they have the checks at once (docs/authoring.md, §3)
     # What is loaded by now lives as long as the run: no garbage collection need walk it again, here or in the
     # workers forked next (Python's advice before a fork), and the one at exit took 0.4 s walking it.
     gc.freeze()
     with closing(executor):
         executor.start(grader, len(grading.find_submissions(assignment, submissions)))
-        with logs.stderr_to(native_stderr):
-            assignment.checks  # their import starts Keras (and TensorFlow's start-up lines) here, quietly
         if gradebook.prepare(assignment, db_url):
             log.info("recorded %s's current notebook in the gradebook", assignment.id)
         else:

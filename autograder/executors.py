@@ -29,7 +29,7 @@ def cores():
 
 def _process_context():
     """How a pool makes its processes: forked while this process runs one thread and has started no framework
-    (the workers start at once, with what it has imported: `grade` starts its pool before anything else),
+    (the workers start at once, with what it has imported: `grade` loads the checks, then starts its pool),
     spawned afresh otherwise (a lock another thread holds, or a framework's state, would be copied broken)."""
     if threading.active_count() == 1 and not any(name in sys.modules for name in FRAMEWORKS):
         return multiprocessing.get_context("fork")

@@ -1,9 +1,9 @@
 """Reference solution of the `rnn_textgen` assignment (docs/assignments.md §4).
 
 Each function's source is pasted into its solution cell to build the reference
-notebook, so a function may use only `np`, `keras` and the other contract functions.
+notebook, so a function may use only `np`, `keras` and the other contract functions. Each imports Keras
+itself: the grader loads this module to judge with, and TensorFlow only when a check trains or runs a model.
 """
-import keras
 import numpy as np
 
 
@@ -65,6 +65,7 @@ def make_sequences(ids, seq_len):
 
 def build_char_model(vocab_size, embed_dim, units, cell="gru"):
     """Embedding -> recurrent layer (one output per step) -> Dense logits over the vocabulary."""
+    import keras
     recurrent = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM, "simple": keras.layers.SimpleRNN}[cell]
     inputs = keras.Input(shape=(None,), dtype="int32")
     hidden = recurrent(units, return_sequences=True)(keras.layers.Embedding(vocab_size, embed_dim)(inputs))
@@ -83,6 +84,7 @@ def sample_with_temperature(logits, temperature, rng):
 
 def generate_text(model, char_to_id, id_to_char, seed_text, length, temperature, rng):
     """Feed the text so far, sample the next character from the last step's logits, repeat."""
+    import keras
     ids = [char_to_id[c] for c in seed_text]
     for _ in range(length):
         logits = keras.ops.convert_to_numpy(model(np.array([ids])))[0, -1]
@@ -95,6 +97,7 @@ def train_char_model(text, seq_len, embed_dim, units, epochs, seed):
     build_char_vocab(text), the windows of make_sequences, build_char_model(V, embed_dim, units) (GRU),
     Adam(learning_rate=0.01) on sparse categorical cross-entropy from the logits, batch size 32, shuffled,
     `epochs` epochs (up to 10% of the windows may be held out for validation; the reference holds none)."""
+    import keras
     keras.utils.set_random_seed(seed)
     char_to_id, id_to_char = build_char_vocab(text)
     X, Y = make_sequences([char_to_id[c] for c in text], seq_len)

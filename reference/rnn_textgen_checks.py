@@ -1,7 +1,6 @@
 """Hidden checks of the `rnn_textgen` assignment: every verdict is reached here, against the reference."""
 import functools
 
-import keras
 import numpy as np
 
 from autograder.checks import (Fail, against_pass_line, as_array, as_ids, as_tuple, check, curve, draw_seed,
@@ -57,6 +56,7 @@ def bits_per_character(logits, targets):
 
 @measured_once
 def reference_bits_per_character():
+    import keras  # here: loading the checks loads no framework, so the grader's workers can fork after it
     text, validation = corpus()
     model, char_to_id, _, _ = ref.train_char_model(text, **TRAINING)
     ids = np.array([char_to_id[c] for c in validation])

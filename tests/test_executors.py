@@ -119,7 +119,10 @@ def test_workers_started_before_the_run_are_warmed_and_grade_it_and_unused_ones_
 
 WAYS_OF_STARTING = """
 import threading
-from autograder import executors
+from pathlib import Path
+from autograder import course, executors
+for assignment_id in course.assignment_ids(Path(".")):  # `grade` loads them before it starts its pool
+    course.load(Path("."), assignment_id).checks
 ways = [executors._process_context().get_start_method()]
 stop = threading.Event()
 waiting = threading.Thread(target=stop.wait)
@@ -134,8 +137,9 @@ print(*ways)
 
 
 def test_a_pool_forks_a_process_that_runs_one_thread_and_no_framework_and_spawns_otherwise():
-    """`grade` starts its pool first, so its workers are forks that start at once; a pool made later (a lost
-    task's rerun, with the progress bar's thread running and Keras started) gets fresh processes."""
+    """`grade` loads the checks, which load no framework, then starts its pool, so its workers are forks that
+    start at once with them; a pool made later (a lost task's rerun, with the progress bar's thread running
+    and Keras started) gets fresh processes."""
     done = subprocess.run([sys.executable, "-c", WAYS_OF_STARTING], capture_output=True, text=True, cwd=ROOT,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=120)
     assert done.stdout.split() == ["fork", "spawn", "spawn"], done.stderr[-2000:]
