@@ -49,6 +49,13 @@ def test_reference_loss_gradient_matches_centred_differences():
     assert checks.rel_error(ref.cross_entropy_grad(logits, labels), numeric) < 1e-8
 
 
+def test_the_checks_digits_are_scikit_learns_own():
+    from sklearn.datasets import load_digits
+    X, y = softmax_checks.digits()
+    expected_X, expected_y = load_digits(return_X_y=True)
+    assert np.array_equal(X, expected_X / 16.0) and np.array_equal(y, expected_y) and y.dtype == expected_y.dtype
+
+
 def test_reference_accuracy_on_held_out_digits_is_what_the_threshold_comes_from():
     X_train, y_train, X_test, y_test = softmax_checks.digits_split(np.random.default_rng(0))
     W, b, losses = ref.train_softmax_classifier(X_train, y_train, 10, *softmax_checks.DIGITS_SETTINGS, 0)
