@@ -1,5 +1,7 @@
 """Kernels started directly (no CLI): what each one gets, and what the grader records about it."""
 import asyncio
+import copy
+import dataclasses
 import os
 import subprocess
 import sys
@@ -69,6 +71,25 @@ def test_a_sandboxed_kernel_starts_without_ipykernels_debugger(tmp_path):
            "except ImportError as error:\n    result = [debugger._is_debugpy_available, str(error)]")
     hidden = [False, "debugpy is not allowed in this assignment"]
     assert _probe(sandbox.SandboxedKernel(Limits(cell_timeout=30)), tmp_path, ask) == hidden
+
+
+def test_a_plotting_kernel_reads_the_system_files_and_starts_from_the_graders_font_list(tmp_path, monkeypatch):
+    """The files of /etc that docs/security.md lists are readable (fontconfig's own among them), and matplotlib in
+    the kernel takes a copy of the grader's font list, which it may rewrite, instead of scanning every font."""
+    sandbox.check_available()
+    from matplotlib import font_manager
+    graders = copy.copy(font_manager.fontManager)
+    graders.ttflist = [*graders.ttflist, dataclasses.replace(graders.ttflist[0], name="Autograder Marker")]
+    (tmp_path / "mpl").mkdir()
+    font_manager.json_dump(graders, tmp_path / "mpl" / f"fontlist-v{font_manager.FontManager.__version__}.json")
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
+    ask = ("import glob, os\nimport matplotlib.pyplot as plt\nfrom matplotlib import font_manager\n"
+           "plt.plot([1, 2])\nplt.savefig('plot.png')\n"
+           "result = [any(f.name == 'Autograder Marker' for f in font_manager.fontManager.ttflist),\n"
+           "          [os.access(path, os.W_OK) for path in glob.glob(os.path.expanduser('~/.cache/matplotlib/*.json'))],\n"
+           "          open('/etc/fonts/fonts.conf').read(5)]")
+    (tmp_path / "work").mkdir()
+    assert _probe(sandbox.SandboxedKernel(Limits(cell_timeout=30)), tmp_path / "work", ask) == [True, [True], "<?xml"]
 
 
 async def _left_after_ready():
