@@ -12,6 +12,7 @@ message, so it flags only real references to such a module and may miss what onl
 """
 import ast
 import builtins
+import functools
 import re
 import sys
 from dataclasses import dataclass, field
@@ -61,29 +62,27 @@ def rules(settings, functions, course_modules=()):
     return {function: Rule(forbidden, function in numpy_only, frozenset(course_modules)) for function in functions}
 
 
-def _python(text):
-    """The AST of `text`, or None for broken or pathological code: nothing to see statically."""
+@functools.lru_cache(maxsize=256)
+def _ipython_to_python(source):
+    """The Python that IPython runs for a cell (its magics and prompts transformed), or the source itself where
+    its transformers fail. Remembered: most cells are the instructor's, the same in every submission, and
+    tokenizing each for IPython was half the cost of a scan (at most 64 KB a cell: a few MB in all)."""
     try:
-        return ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):
-        return None
+        return TransformerManager().transform_cell(source)
+    except Exception:  # IPython's transformers on input they do not expect
+        return source
 
 
 def _parse(source):
-    """The AST of a cell, IPython syntax included, or None: nothing in a notebook may make the scan fail.
-
-    Plain Python first, as most cells are: IPython's transforms change only what Python cannot parse (magics,
-    `!`, `?`) or strip prompts, which takes no reference to a module out of what the plain reading sees; and
-    tokenizing every cell for them was half the cost of a scan."""
+    """The AST of a cell, IPython syntax included, or None: nothing in a notebook may make the scan fail."""
     if len(source) > MAX_SCANNED_CELL or len(source.encode("utf-8", "surrogatepass")) > MAX_SCANNED_CELL:
         return None
-    tree = _python(source)
-    if tree is None:
+    for text in dict.fromkeys((_ipython_to_python(source), source)):
         try:
-            tree = _python(TransformerManager().transform_cell(source))
-        except Exception:  # IPython's transformers on input they do not expect
-            pass
-    return tree
+            return ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):
+            pass  # broken or pathological code: nothing to see statically
+    return None
 
 
 def _constant(node):

@@ -81,6 +81,8 @@ def test_dotted_modules_are_forbidden_as_prefixes(source, expected):
     # IPython syntax, and code in strings that exec and IPython run
     [(None, "import numpy as np\n%time import scipy.special as sp"), ("f", "def f(z):\n    return sp.softmax(z)")],
     [(None, "%%time\nimport scipy.special as sp"), ("f", "def f(z):\n    return sp.softmax(z)")],
+    # Python reads the second line as an annotation of In[1]; IPython strips the prompt and binds sp
+    [(None, "import scipy.special\nIn [1]: sp = scipy.special"), ("f", "def f(z):\n    return sp.softmax(z)")],
     [("f", "def f(z):\n    exec('import scipy.special')\n    return z")],
     [("f", "def f(z):\n    get_ipython().run_cell('import scipy.special as sp')\n    return sp.softmax(z)")],
     [(None, "exec(\"exec('from scipy import special as sp')\")"), ("f", "def f(z):\n    return sp.softmax(z)")],
