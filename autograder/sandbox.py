@@ -40,10 +40,12 @@ SYSTEM_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitc
 # start-up cost each kernel 50 ms of CPU (with it gone, ipykernel starts without a debugger).
 ALWAYS_HIDDEN = ("debugpy",)
 UNAVAILABLE = "autograder_unavailable"  # the stand-in module's name in the NumPy-only kernel
-# Runs as the grader, before bwrap: join the kernel's cgroups so every process inside is counted,
-# open the seccomp filter on fd 3 for `bwrap --seccomp 3`, and matplotlib's font list on fd 4 (`_font_list`).
+# Runs as the grader, before bwrap: join the kernel's cgroups so every process inside is counted, and open
+# what bwrap copies in, where there is one: the seccomp filter on fd 3 (`--seccomp 3`) and matplotlib's font
+# list on fd 4 (`--file 4`, `_font_list`). bwrap closes what it reads; one opened for nothing would reach the kernel.
 LAUNCH = ('for procs in $AUTOGRADER_CGROUP_PROCS; do echo $$ > "$procs" || exit 125; done; '
-          'exec "$@" 3< "$AUTOGRADER_SECCOMP" 4< "$AUTOGRADER_FONT_LIST"')
+          'if [ -n "$AUTOGRADER_SECCOMP" ]; then exec 3< "$AUTOGRADER_SECCOMP"; fi; '
+          'if [ -n "$AUTOGRADER_FONT_LIST" ]; then exec 4< "$AUTOGRADER_FONT_LIST"; fi; exec "$@"')
 MB = 1 << 20
 
 HELP = """\
@@ -205,8 +207,8 @@ class Jail:
 
     def launch_env(self):
         """The environment of the launch script (bwrap clears it for the kernel)."""
-        return {"PATH": "/usr/bin:/bin", "AUTOGRADER_SECCOMP": self.seccomp or "/dev/null",
-                "AUTOGRADER_FONT_LIST": str(self.font_list or "/dev/null"),
+        return {"PATH": "/usr/bin:/bin", "AUTOGRADER_SECCOMP": self.seccomp or "",
+                "AUTOGRADER_FONT_LIST": str(self.font_list) if self.font_list else "",
                 "AUTOGRADER_CGROUP_PROCS": " ".join(self.cgroup.procs_files if self.cgroup else [])}
 
     def _filesystem(self):

@@ -92,6 +92,23 @@ def test_a_plotting_kernel_reads_the_system_files_and_starts_from_the_graders_fo
     assert _probe(sandbox.SandboxedKernel(Limits(cell_timeout=30)), tmp_path / "work", ask) == [True, [True], "<?xml"]
 
 
+def test_a_kernel_holds_no_descriptor_its_launcher_opened_for_bubblewrap(tmp_path, monkeypatch):
+    """The launcher opens fd 3 (a seccomp filter) and fd 4 (a font list) only when bwrap takes them in, and bwrap
+    closes what it takes: here neither kernel has a font list (the NumPy-only one never has), and neither holds
+    fd 4 open on anything of the launcher's (the kernel's own sockets may reuse the numbers)."""
+    sandbox.check_available()
+    (tmp_path / "mpl").mkdir()
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
+    ask = ("import os\nresult = [os.readlink(f'/proc/self/fd/{fd}') if os.path.exists(f'/proc/self/fd/{fd}') "
+           "else None for fd in (3, 4)]")
+    executor = sandbox.SandboxedKernel(Limits(cell_timeout=30))
+    for numpy_only in (False, True):
+        with executor.open(_notebook("x = 1"), tmp_path, numpy_only=numpy_only) as session:
+            assert session.run_notebook() == []
+            held = session.probe(ask, {})["result"]
+        assert not [target for target in held if target and target.startswith("/")], held
+
+
 async def _left_after_ready():
     """What a freshly started kernel still sends on shell and iopub once the client says it is ready."""
     km = GradingKernelManager(kernel_name="python3")
