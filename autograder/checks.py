@@ -295,8 +295,9 @@ def expect_distribution(draws, p, what):
     if np.any(counts[p == 0]):
         raise Fail(f"{what} drew an id that has probability 0")
     expected = len(draws) * p
-    rare = (p > 0) & (expected < POOLED_BELOW)
-    observed, wanted = list(counts[~rare & (p > 0)]), list(expected[~rare & (p > 0)])
+    common = expected >= POOLED_BELOW
+    rare = (p > 0) & ~common
+    observed, wanted = list(counts[common]), list(expected[common])
     if rare.any():
         if expected[rare].sum() >= POOLED_BELOW or not wanted:
             observed.append(counts[rare].sum())
